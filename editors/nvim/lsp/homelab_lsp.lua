@@ -1,0 +1,55 @@
+-- homelab-lsp for Neovim 0.11+ (vim.lsp.config / vim.lsp.enable).
+--
+-- With editors/nvim on 'runtimepath', Neovim reads this file as the base
+-- configuration of the `homelab_lsp` client; enable it with
+--
+--   vim.lsp.enable('homelab_lsp')
+--
+-- and override any field with vim.lsp.config('homelab_lsp', { ... }), e.g.
+--
+--   vim.lsp.config('homelab_lsp', {
+--     cmd = { vim.fn.expand('~/src/homelab-lsp/target/release/homelab-lsp') },
+--     settings = { homelabLsp = { diagnostics = { rules = { drift = 'off' } } } },
+--   })
+
+---@type vim.lsp.Config
+return {
+  -- `homelab-lsp` with no arguments speaks LSP on stdio.
+  cmd = { 'homelab-lsp' },
+
+  -- Templates (*.j2, filetype set by plugin/homelab_lsp.lua) and the plain
+  -- YAML they render to. The language id sent is the filetype.
+  filetypes = { 'makejinja', 'yaml' },
+
+  root_markers = { 'makejinja.toml', '.git' },
+
+  -- Answered to workspace/configuration (section "homelabLsp") and sent in
+  -- workspace/didChangeConfiguration. homelabLsp.server.path is a client
+  -- setting of the VS Code extension; here `cmd` plays that part.
+  settings = {
+    homelabLsp = {
+      preview = { showSecrets = false },
+      diagnostics = {
+        -- rule code -> 'error' | 'warning' | 'info' | 'off'; rules left out keep
+        -- the server's default. Codes: template-syntax, undefined-variable,
+        -- unknown-filter, unknown-function, missing-include, render-error,
+        -- invalid-yaml, missing-parent-refs, unknown-gateway,
+        -- tailscale-ingress-class, plaintext-secret, inline-credential,
+        -- unknown-secret-ref, unknown-source-ref, generated-file, drift.
+        rules = vim.empty_dict(),
+      },
+      trace = { server = 'off' },
+    },
+  },
+
+  -- The same settings go out as initializationOptions, wrapped in their
+  -- section name, unless init_options was set explicitly.
+  before_init = function(params, config)
+    if params.initializationOptions == nil or vim.tbl_isempty(params.initializationOptions) then
+      local section = (config.settings or {}).homelabLsp
+      if section ~= nil then
+        params.initializationOptions = { homelabLsp = section }
+      end
+    end
+  end,
+}

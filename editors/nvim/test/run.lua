@@ -1,0 +1,680 @@
+-- Real-client test: drives homelab-lsp through Neovim's own LSP client.
+--
+--   nvim --headless -u NONE -i NONE -l editors/nvim/test/run.lua REPO HOMELAB_LSP [TEMPLATE]
+--
+-- REPO is a writable copy of a corpus (run.sh makes one): a repository with
+-- makejinja.toml, its templates and the generated files. HOMELAB_LSP is the
+-- server binary. TEMPLATE (optional) is the template to test, relative to
+-- REPO; by default one is picked that has a `#{ name }#` expression and a
+-- generated file on disk.
+--
+-- Every check prints PASS or FAIL with the reason; the last line is
+-- "N passed, N failed". Exit status: 0 when all passed, 1 when a check
+-- failed, 2 when the test could not run at all (bad arguments, no template).
+--
+-- Timeouts (milliseconds) can be raised through the environment:
+--   HOMELAB_TEST_ATTACH_MS (20000), HOMELAB_TEST_INDEX_MS (120000),
+--   HOMELAB_TEST_REQUEST_MS (10000), HOMELAB_TEST_DIAGNOSTIC_MS (20000).
+
+local uv = vim.uv or vim.loop
+
+local function out(line)
+  io.stdout:write(line .. '\n')
+  io.stdout:flush()
+end
+
+local function env_ms(name, default)
+  return tonumber(vim.env[name] or '') or default
+end
+
+local ATTACH_MS = env_ms('HOMELAB_TEST_ATTACH_MS', 20000)
+local INDEX_MS = env_ms('HOMELAB_TEST_INDEX_MS', 120000)
+local REQUEST_MS = env_ms('HOMELAB_TEST_REQUEST_MS', 10000)
+local DIAGNOSTIC_MS = env_ms('HOMELAB_TEST_DIAGNOSTIC_MS', 20000)
+local CLIENT_NAME = 'homelab_lsp'
+
+local passed, failed = 0, 0
+local failures = {}
+
+local function finish(code)
+  out(string.format('%d passed, %d failed', passed, failed))
+  -- Stop the server politely, then leave with the right status.
+  for _, c in ipairs(vim.lsp.get_clients({ name = CLIENT_NAME })) do
+    pcall(function()
+      c:stop()
+    end)
+  end
+  vim.wait(3000, function()
+    return #vim.lsp.get_clients({ name = CLIENT_NAME }) == 0
+  end, 50)
+  os.exit(code)
+end
+
+local function usage_error(msg)
+  out('ERROR: ' .. msg)
+  out('usage: nvim --headless -u NONE -i NONE -l run.lua REPO HOMELAB_LSP [TEMPLATE]')
+  failed = failed + 1
+  finish(2)
+end
+
+--- Runs one check. `fn` returns nothing (or a note) on success and raises an
+--- error with a message on failure.
+local function check(name, fn)
+  local ok, res = pcall(fn)
+  if ok then
+    passed = passed + 1
+    out('PASS ' .. name .. ((type(res) == 'string' and res ~= '') and (': ' .. res) or ''))
+  else
+    failed = failed + 1
+    local msg = tostring(res):gsub('^[^:]*run%.lua:%d+: ', '')
+    failures[#failures + 1] = name
+    out('FAIL ' .. name .. ': ' .. msg)
+  end
+  return ok
+end
+
+local function fail(fmt, ...)
+  error(string.format(fmt, ...), 0)
+end
+
+local function realpath(p)
+  return uv.fs_realpath(p) or vim.fs.normalize(p)
+end
+
+local function read_file(path)
+  local f = io.open(path, 'rb')
+  if not f then
+    return nil
+  end
+  local text = f:read('*a')
+  f:close()
+  return text
+end
+
+local function lsp_log_tail(n)
+  local path = vim.lsp.get_log_path and vim.lsp.get_log_path() or vim.lsp.log.get_filename()
+  local text = read_file(path)
+  if not text or text == '' then
+    return '(the LSP log at ' .. path .. ' is empty)'
+  end
+  local lines = vim.split(text, '\n', { trimempty = true })
+  local first = math.max(1, #lines - n + 1)
+  return 'last lines of ' .. path .. ':\n    ' .. table.concat(vim.list_slice(lines, first), '\n    ')
+end
+
+-- ---------------------------------------------------------------------------
+-- Arguments and setup
+
+local script_dir = vim.fn.fnamemodify(arg[0], ':p:h')
+local nvim_dir = vim.fn.fnamemodify(script_dir, ':h') -- editors/nvim
+
+local repo = arg[1]
+local server = arg[2]
+local template_arg = arg[3]
+if not repo or not server then
+  usage_error('missing arguments')
+end
+repo = vim.fn.fnamemodify(repo, ':p'):gsub('/$', '')
+if vim.fn.isdirectory(repo) == 0 then
+  usage_error('REPO is not a directory: ' .. repo)
+end
+if vim.fn.filereadable(repo .. '/makejinja.toml') == 0 then
+  usage_error('REPO has no makejinja.toml: ' .. repo)
+end
+if vim.fn.executable(server) == 0 then
+  usage_error('HOMELAB_LSP is not an executable: ' .. server)
+end
+server = vim.fn.exepath(server)
+
+vim.opt.runtimepath:prepend(nvim_dir)
+vim.cmd('filetype plugin on')
+vim.cmd('runtime plugin/homelab_lsp.lua')
+
+local homelab = require('homelab_lsp')
+
+-- Follow $/progress from the very start: indexing may finish before the
+-- first buffer is attached.
+local progress = { begun = {}, ended = {}, titles = {} }
+vim.api.nvim_create_autocmd('LspProgress', {
+  callback = function(ev)
+    local params = ev.data and ev.data.params or {}
+    local value = params.value or {}
+    local token = tostring(params.token)
+    local title = value.title or ''
+    if value.kind == 'begin' then
+      progress.begun[token] = title
+      progress.titles[#progress.titles + 1] = title
+    elseif value.kind == 'end' then
+      progress.ended[token] = title
+    end
+  end,
+})
+
+local function indexing_state()
+  local began, ended = false, false
+  for token, title in pairs(progress.begun) do
+    if title:lower():find('index', 1, true) then
+      began = true
+      if progress.ended[token] then
+        ended = true
+      end
+    end
+  end
+  return began, ended
+end
+
+vim.lsp.config(CLIENT_NAME, { cmd = { server } })
+vim.lsp.enable(CLIENT_NAME)
+
+out('homelab-lsp Neovim client test')
+out('  nvim:     ' .. tostring(vim.version()))
+out('  server:   ' .. server)
+out('  repo:     ' .. repo)
+
+-- ---------------------------------------------------------------------------
+-- Pick the template
+
+local toml = read_file(repo .. '/makejinja.toml') or ''
+local delims = homelab.parse_delimiters(toml)
+
+local function toml_string_list(key)
+  local list = toml:match('\n%s*' .. key .. '%s*=%s*(%b[])') or toml:match('^%s*' .. key .. '%s*=%s*(%b[])')
+  local items = {}
+  if list then
+    for s in list:gmatch('"(.-)"') do
+      items[#items + 1] = s
+    end
+    for s in list:gmatch("'(.-)'") do
+      items[#items + 1] = s
+    end
+  end
+  return items
+end
+
+local inputs = toml_string_list('inputs')
+if #inputs == 0 then
+  inputs = { './bootstrap/templates', './templates' }
+end
+local output_dir = toml:match('\n%s*output%s*=%s*"(.-)"') or './'
+local suffix = toml:match('\n%s*jinja_suffix%s*=%s*"(.-)"') or '.j2'
+
+local function join(a, b)
+  b = b:gsub('^%./', '')
+  if b == '' or b == '.' then
+    return a
+  end
+  return (a:gsub('/$', '')) .. '/' .. b
+end
+
+--- The generated file of a template (repo-relative in, absolute out).
+local function output_of(template_rel)
+  for _, input in ipairs(inputs) do
+    local prefix = input:gsub('^%./', ''):gsub('/$', '') .. '/'
+    if template_rel:sub(1, #prefix) == prefix then
+      local rel = template_rel:sub(#prefix + 1)
+      if rel:sub(-#suffix) == suffix then
+        rel = rel:sub(1, -#suffix - 1)
+      end
+      return join(join(repo, output_dir), rel)
+    end
+  end
+  return nil
+end
+
+local vs_pattern = vim.pesc(delims.variable_start) .. '[-+]?%s*([%a_][%w_]*)'
+
+local function find_expression(lines)
+  for i, line in ipairs(lines) do
+    local s, _, ident = line:find(vs_pattern)
+    if s then
+      local col = line:find(ident, s, true)
+      return i - 1, col - 1, ident
+    end
+  end
+  return nil
+end
+
+local function pick_template()
+  if template_arg then
+    return (template_arg:gsub('^%./', ''))
+  end
+  local candidates = {}
+  for _, input in ipairs(inputs) do
+    local dir = join(repo, input)
+    if vim.fn.isdirectory(dir) == 1 then
+      for name, kind in vim.fs.dir(dir, { depth = 20 }) do
+        if kind == 'file' and name:match('%.ya?ml' .. vim.pesc(suffix) .. '$') and not name:find('.partial.', 1, true) then
+          local rel = (join(input, name)):gsub('^%./', '')
+          candidates[#candidates + 1] = rel
+        end
+      end
+    end
+  end
+  -- Prefer templates that render whatever the data says: not under a
+  -- directory with a .mjfilter.py path filter, not wrapped whole in an `if`,
+  -- not a secret (whose values hovers may mask and whose output may be encrypted).
+  -- Then prefer kubernetes/apps/**/helmrelease.yaml.j2, the usual case.
+  local function filtered(rel)
+    local dir = vim.fs.dirname(join(repo, rel))
+    while dir and #dir > #repo do
+      if vim.fn.filereadable(dir .. '/.mjfilter.py') == 1 then
+        return true
+      end
+      dir = vim.fs.dirname(dir)
+    end
+    return false
+  end
+  local function wrapped(rel)
+    local text = read_file(join(repo, rel)) or ''
+    local first = text:match('^%s*(.-)\n') or text
+    return first:find('^' .. vim.pesc(delims.block_start) .. '[-+]?%s*if%s') ~= nil
+  end
+  local rank = {}
+  for _, rel in ipairs(candidates) do
+    rank[rel] = (filtered(rel) and 8 or 0)
+      + (wrapped(rel) and 4 or 0)
+      + ((rel:find('sops', 1, true) or rel:find('secret', 1, true)) and 4 or 0)
+      + (rel:find('kubernetes/apps/', 1, true) and 0 or 2)
+      + (rel:find('helmrelease', 1, true) and 0 or 1)
+  end
+  table.sort(candidates, function(a, b)
+    if rank[a] ~= rank[b] then
+      return rank[a] < rank[b]
+    end
+    return a < b
+  end)
+  for _, rel in ipairs(candidates) do
+    local text = read_file(join(repo, rel))
+    local output = output_of(rel)
+    if text and output and vim.fn.filereadable(output) == 1 and find_expression(vim.split(text, '\n')) then
+      return rel
+    end
+  end
+  return nil
+end
+
+local template_rel = pick_template()
+if not template_rel then
+  usage_error(
+    'no template with a '
+      .. delims.variable_start
+      .. ' name '
+      .. delims.variable_end
+      .. ' expression and a generated file on disk under '
+      .. repo
+      .. ' (inputs: '
+      .. table.concat(inputs, ', ')
+      .. '); pass one as the third argument'
+  )
+end
+local template_path = join(repo, template_rel)
+if vim.fn.filereadable(template_path) == 0 then
+  usage_error('template not found: ' .. template_path)
+end
+local output_path = output_of(template_rel)
+out('  template: ' .. template_rel)
+out('  output:   ' .. (output_path and output_path:sub(#repo + 2) or '(none: the template is not under an input)'))
+out('')
+
+-- ---------------------------------------------------------------------------
+-- Helpers over the client
+
+local client ---@type vim.lsp.Client?
+
+local function need_client()
+  if not client then
+    fail('no homelab_lsp client (it did not attach, see above)')
+  end
+end
+
+--- buf_request_sync for our client only; returns the result or raises.
+local function request(bufnr, method, params)
+  need_client()
+  local responses, err = vim.lsp.buf_request_sync(bufnr, method, params, REQUEST_MS)
+  if not responses then
+    fail('%s: no answer within %d ms (%s)', method, REQUEST_MS, tostring(err))
+  end
+  local r = responses[client.id]
+  if not r then
+    local names = {}
+    for id in pairs(responses) do
+      names[#names + 1] = tostring(id)
+    end
+    fail('%s: no answer from homelab_lsp (answers from clients: %s)', method, table.concat(names, ', '))
+  end
+  if r.err or r.error then
+    local e = r.err or r.error
+    fail('%s: server error %s: %s', method, tostring(e.code), tostring(e.message))
+  end
+  return r.result
+end
+
+local function position_params(bufnr, line, col)
+  local win = vim.api.nvim_get_current_win()
+  vim.api.nvim_win_set_buf(win, bufnr)
+  vim.api.nvim_win_set_cursor(win, { line + 1, col })
+  return vim.lsp.util.make_position_params(win, client.offset_encoding)
+end
+
+local function is_nil(v)
+  return v == nil or v == vim.NIL
+end
+
+local function wait_attached(bufnr)
+  return vim.wait(ATTACH_MS, function()
+    local cs = vim.lsp.get_clients({ bufnr = bufnr, name = CLIENT_NAME })
+    return cs[1] ~= nil and cs[1].initialized == true
+  end, 50)
+end
+
+local function same_file(uri, path)
+  if type(uri) ~= 'string' then
+    return false
+  end
+  return realpath(vim.uri_to_fname(uri)) == realpath(path)
+end
+
+--- Location | Location[] | LocationLink[] -> { {uri, line} }
+local function locations(result)
+  local list = {}
+  if is_nil(result) then
+    return list
+  end
+  if result.uri or result.targetUri then
+    result = { result }
+  end
+  for _, loc in ipairs(result) do
+    local uri = loc.targetUri or loc.uri
+    local range = loc.targetSelectionRange or loc.targetRange or loc.range
+    list[#list + 1] = { uri = uri, line = range and range.start and range.start.line }
+  end
+  return list
+end
+
+local function describe_locations(list)
+  local parts = {}
+  for _, l in ipairs(list) do
+    parts[#parts + 1] = (l.uri and vim.uri_to_fname(l.uri):gsub('^' .. vim.pesc(repo) .. '/', '') or '?')
+      .. ':'
+      .. tostring(l.line and (l.line + 1) or '?')
+  end
+  return #parts > 0 and table.concat(parts, ', ') or '(none)'
+end
+
+-- ---------------------------------------------------------------------------
+-- The checks
+
+vim.cmd('edit ' .. vim.fn.fnameescape(template_path))
+local tbuf = vim.api.nvim_get_current_buf()
+local tlines = vim.api.nvim_buf_get_lines(tbuf, 0, -1, false)
+local expr_line, expr_col, ident = find_expression(tlines)
+
+check('filetype of a template is makejinja', function()
+  if vim.bo[tbuf].filetype ~= 'makejinja' then
+    fail('%s has filetype %q (is editors/nvim on runtimepath and plugin/homelab_lsp.lua loaded?)', template_rel, vim.bo[tbuf].filetype)
+  end
+end)
+
+local attached = check('client attaches to the template', function()
+  if not wait_attached(tbuf) then
+    local any = vim.lsp.get_clients({ name = CLIENT_NAME })
+    local state = #any == 0 and 'no homelab_lsp client is running (the server may have exited at start)'
+      or 'a client exists but never finished initialize'
+    fail('no initialized homelab_lsp client on the template after %d ms: %s\n  %s', ATTACH_MS, state, lsp_log_tail(25))
+  end
+  client = vim.lsp.get_clients({ bufnr = tbuf, name = CLIENT_NAME })[1]
+  if realpath(client.root_dir or '') ~= realpath(repo) then
+    fail('root_dir is %s, expected %s (root_markers makejinja.toml)', tostring(client.root_dir), repo)
+  end
+  return 'root ' .. client.root_dir .. ', position encoding ' .. client.offset_encoding
+end)
+
+check('indexing reports $/progress "Indexing" begin and end', function()
+  need_client()
+  local ok = vim.wait(INDEX_MS, function()
+    local _, ended = indexing_state()
+    return ended
+  end, 100)
+  if not ok then
+    local began = indexing_state()
+    fail(
+      '%s within %d ms (progress titles seen: %s)',
+      began and 'indexing began but did not end' or 'no progress with a title containing "Index"',
+      INDEX_MS,
+      #progress.titles > 0 and table.concat(progress.titles, ', ') or 'none'
+    )
+  end
+end)
+
+check('completion inside ' .. delims.variable_start .. ' ' .. delims.variable_end .. ' returns items', function()
+  need_client()
+  if not client:supports_method('textDocument/completion') then
+    fail('the server does not advertise completionProvider')
+  end
+  -- At the start of the variable name, right after the delimiter and space.
+  local params = position_params(tbuf, expr_line, expr_col)
+  params.context = { triggerKind = 1 }
+  local result = request(tbuf, 'textDocument/completion', params)
+  local items = is_nil(result) and {} or (result.items or result)
+  if #items == 0 then
+    fail('no completion items at %s:%d:%d (line: %s)', template_rel, expr_line + 1, expr_col + 1, vim.trim(tlines[expr_line + 1]))
+  end
+  local found = false
+  for _, item in ipairs(items) do
+    if item.label == ident or item.filterText == ident or item.insertText == ident then
+      found = true
+      break
+    end
+  end
+  return string.format('%d items%s', #items, found and (', including ' .. ident) or (' (note: ' .. ident .. ' is not among them)'))
+end)
+
+check('hover on a variable returns contents', function()
+  need_client()
+  if not client:supports_method('textDocument/hover') then
+    fail('the server does not advertise hoverProvider')
+  end
+  local params = position_params(tbuf, expr_line, expr_col + math.min(1, #ident - 1))
+  local result = request(tbuf, 'textDocument/hover', params)
+  if is_nil(result) or is_nil(result.contents) then
+    fail('no hover for %s at %s:%d:%d', ident, template_rel, expr_line + 1, expr_col + 2)
+  end
+  local c = result.contents
+  local text
+  if type(c) == 'string' then
+    text = c
+  elseif c.value then
+    text = c.value
+  else
+    local parts = {}
+    for _, p in ipairs(c) do
+      parts[#parts + 1] = type(p) == 'string' and p or (p.value or '')
+    end
+    text = table.concat(parts, '\n')
+  end
+  if vim.trim(text) == '' then
+    fail('hover for %s is empty', ident)
+  end
+  return (vim.split(vim.trim(text), '\n')[1]):sub(1, 60)
+end)
+
+check('homelab/renderedPreview returns text and a line map', function()
+  local result = request(tbuf, homelab.methods.rendered_preview, { uri = vim.uri_from_bufnr(tbuf) })
+  if is_nil(result) or type(result.text) ~= 'string' then
+    fail('expected { text, lineMap }, got %s', vim.inspect(result))
+  end
+  if type(result.lineMap) ~= 'table' then
+    fail('lineMap missing: %s', vim.inspect(result.lineMap))
+  end
+  local n = #vim.split(result.text, '\n', { plain = true })
+  local with_final = result.text:sub(-1) == '\n' and n - 1 or n
+  if #result.lineMap ~= with_final and #result.lineMap ~= n then
+    fail('lineMap has %d entries for %d output lines', #result.lineMap, with_final)
+  end
+  return string.format('%d lines', with_final)
+end)
+
+check('homelab/generatedFile names the output file', function()
+  if not output_path then
+    fail('%s is not under any makejinja input, so it has no output', template_rel)
+  end
+  local result = request(tbuf, homelab.methods.generated_file, { uri = vim.uri_from_bufnr(tbuf) })
+  if is_nil(result) or type(result.uri) ~= 'string' then
+    fail('expected { uri }, got %s', vim.inspect(result))
+  end
+  if not same_file(result.uri, output_path) then
+    fail('got %s, expected %s', vim.uri_to_fname(result.uri), output_path)
+  end
+end)
+
+check(':HomelabPreview opens a yaml split with the rendered text', function()
+  need_client()
+  local wins_before = #vim.api.nvim_tabpage_list_wins(0)
+  vim.api.nvim_set_current_buf(tbuf)
+  local pbuf = homelab.preview(tbuf)
+  if not pbuf then
+    fail(':HomelabPreview did not create a preview buffer')
+  end
+  local ok = vim.wait(REQUEST_MS, function()
+    return vim.b[pbuf].homelab_line_map ~= nil
+  end, 50)
+  if not ok then
+    fail('the preview buffer was not filled within %d ms', REQUEST_MS)
+  end
+  if vim.bo[pbuf].filetype ~= 'yaml' then
+    fail('preview filetype is %q, expected yaml', vim.bo[pbuf].filetype)
+  end
+  if #vim.api.nvim_tabpage_list_wins(0) ~= wins_before + 1 then
+    fail('expected one new window for the preview')
+  end
+  if #vim.lsp.get_clients({ bufnr = pbuf }) > 0 then
+    fail('an LSP client attached to the preview scratch buffer')
+  end
+  vim.cmd('only')
+end)
+
+-- A line that is the same in the template and the output, and unique in both:
+-- its template line is known for certain.
+local function pick_static_line(olines)
+  local count_t, count_o = {}, {}
+  for _, l in ipairs(tlines) do
+    count_t[l] = (count_t[l] or 0) + 1
+  end
+  for _, l in ipairs(olines) do
+    count_o[l] = (count_o[l] or 0) + 1
+  end
+  for oi, l in ipairs(olines) do
+    if count_o[l] == 1 and count_t[l] == 1 and l:match('%w') and not l:find(delims.variable_start, 1, true) then
+      for ti, tl in ipairs(tlines) do
+        if tl == l then
+          return oi - 1, ti - 1, l
+        end
+      end
+    end
+  end
+  return nil
+end
+
+local obuf, out_line, tpl_line, static_text
+if output_path and vim.fn.filereadable(output_path) == 1 then
+  vim.cmd('edit ' .. vim.fn.fnameescape(output_path))
+  obuf = vim.api.nvim_get_current_buf()
+  out_line, tpl_line, static_text = pick_static_line(vim.api.nvim_buf_get_lines(obuf, 0, -1, false))
+end
+
+check('go-to-definition from the generated file lands in its template', function()
+  need_client()
+  if not obuf then
+    fail('generated file %s does not exist (copy the corpus with its .rendered output, or run makejinja)', tostring(output_path))
+  end
+  if vim.bo[obuf].filetype ~= 'yaml' then
+    fail('generated file has filetype %q, expected yaml', vim.bo[obuf].filetype)
+  end
+  if not wait_attached(obuf) then
+    fail('homelab_lsp did not attach to the generated file %s', output_path)
+  end
+  if not out_line then
+    fail('found no line that is identical and unique in both the template and %s', output_path)
+  end
+  local col = #static_text:match('^%s*')
+  local params = position_params(obuf, out_line, col)
+  local result = request(obuf, 'textDocument/definition', params)
+  local locs = locations(result)
+  for _, l in ipairs(locs) do
+    if same_file(l.uri, template_path) then
+      if l.line == tpl_line then
+        return string.format('line %d -> %s:%d', out_line + 1, template_rel, tpl_line + 1)
+      end
+      return string.format(
+        'line %d -> %s:%s (note: the same text is on template line %d)',
+        out_line + 1,
+        template_rel,
+        tostring(l.line and l.line + 1),
+        tpl_line + 1
+      )
+    end
+  end
+  fail('definition at %s:%d (%q) gave %s, expected %s', output_path:sub(#repo + 2), out_line + 1, vim.trim(static_text), describe_locations(locs), template_rel)
+end)
+
+check('homelab/templateSource maps a generated line to its template line', function()
+  need_client()
+  if not obuf or not out_line then
+    fail('no generated file or no shared line to ask about (see above)')
+  end
+  local result = request(obuf, homelab.methods.template_source, { uri = vim.uri_from_bufnr(obuf), line = out_line })
+  if is_nil(result) or type(result.uri) ~= 'string' then
+    fail('expected { uri, line }, got %s', vim.inspect(result))
+  end
+  if not same_file(result.uri, template_path) then
+    fail('got %s, expected %s', vim.uri_to_fname(result.uri), template_path)
+  end
+  if result.line ~= tpl_line then
+    fail('got template line %s, expected %d (%q)', tostring(result.line and result.line + 1), tpl_line + 1, vim.trim(static_text))
+  end
+end)
+
+check('a broken template line gets a diagnostic', function()
+  need_client()
+  vim.api.nvim_set_current_buf(tbuf)
+  local broken = 'homelab_lsp_test_broken: ' .. delims.variable_start .. ' broken_expression( ' .. delims.variable_end
+  local before = #vim.diagnostic.get(tbuf)
+  vim.api.nvim_buf_set_lines(tbuf, -1, -1, false, { broken })
+  local lnum = vim.api.nvim_buf_line_count(tbuf) - 1
+  local hits
+  local ok = vim.wait(DIAGNOSTIC_MS, function()
+    hits = {}
+    for _, d in ipairs(vim.diagnostic.get(tbuf)) do
+      if d.lnum >= lnum then
+        hits[#hits + 1] = d
+      end
+    end
+    return #hits > 0
+  end, 100)
+  if not ok then
+    local all = {}
+    for _, d in ipairs(vim.diagnostic.get(tbuf)) do
+      all[#all + 1] = string.format('%d: %s', d.lnum + 1, d.message)
+    end
+    fail(
+      'no diagnostic on line %d (%q) within %d ms; diagnostics before the edit: %d, now: %s',
+      lnum + 1,
+      broken,
+      DIAGNOSTIC_MS,
+      before,
+      #all > 0 and table.concat(all, '; ') or 'none'
+    )
+  end
+  local d = hits[1]
+  return string.format('line %d: [%s] %s', d.lnum + 1, tostring(d.code or d.source or '?'), (d.message:gsub('\n.*', '')))
+end)
+
+if not attached then
+  out('')
+  out('The client never attached; every later check failed for that reason.')
+end
+if failed > 0 then
+  out('')
+  out('Failed: ' .. table.concat(failures, '; '))
+end
+finish(failed > 0 and 1 or 0)

@@ -1,0 +1,103 @@
+#!/usr/bin/env bash
+# Runs editors/nvim/test/run.lua: a headless Neovim drives homelab-lsp through
+# its own LSP client on a scratch copy of a corpus.
+#
+#   editors/nvim/test/run.sh NVIM HOMELAB_LSP CORPUS_DIR [TEMPLATE]
+#
+#   NVIM         Neovim 0.11+ binary
+#   HOMELAB_LSP  the server binary (e.g. target/debug/homelab-lsp)
+#   CORPUS_DIR   a repository with makejinja.toml, e.g. ../shared/corpora/cluster-template-bootstrap;
+#                if CORPUS_DIR.rendered exists beside it, its files (the generated
+#                output) are copied into the scratch repository too
+#   TEMPLATE     optional template path relative to CORPUS_DIR
+#
+# The corpus itself is never modified. Data files that makejinja.toml names
+# but the corpus lacks (config.yaml, cluster.yaml, ...) are created from
+# their *.sample.* twins. Set HOMELAB_TEST_KEEP=1 to keep the scratch
+# directory, HOMELAB_TEST_TOTAL_S to change the overall time limit (600 s).
+# Exit status: 0 all checks passed, 1 a check failed, 2 could not run, 124 timed out.
+set -euo pipefail
+
+if [ "$#" -lt 3 ] || [ "$#" -gt 4 ]; then
+  sed -n '2,20p' "$0" | sed 's/^# \{0,1\}//'
+  echo "0 passed, 1 failed"
+  exit 2
+fi
+
+nvim_bin=$1
+server_bin=$2
+corpus=${3%/}
+template=${4:-}
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+
+die() {
+  echo "ERROR: $*" >&2
+  echo "0 passed, 1 failed"
+  exit 2
+}
+
+command -v "$nvim_bin" >/dev/null 2>&1 || die "Neovim not found: $nvim_bin"
+command -v "$server_bin" >/dev/null 2>&1 || die "homelab-lsp binary not found or not executable: $server_bin"
+[ -f "$corpus/makejinja.toml" ] || die "not a corpus (no makejinja.toml): $corpus"
+
+nvim_bin=$(command -v "$nvim_bin")
+server_bin=$(cd "$(dirname "$(command -v "$server_bin")")" && pwd)/$(basename "$(command -v "$server_bin")")
+
+work=$(mktemp -d "${TMPDIR:-/tmp}/homelab-lsp-nvim-test.XXXXXX")
+cleanup() {
+  if [ "${HOMELAB_TEST_KEEP:-0}" = "1" ]; then
+    echo "scratch directory kept: $work"
+  else
+    rm -rf "$work"
+  fi
+}
+trap cleanup EXIT
+
+repo="$work/repo"
+mkdir -p "$repo"
+cp -R "$corpus/." "$repo/"
+if [ -d "$corpus.rendered" ]; then
+  cp -R "$corpus.rendered/." "$repo/"
+fi
+chmod -R u+w "$repo"
+
+# Data files from makejinja.toml that are missing: use the sample twin.
+data_line=$(grep -E '^[[:space:]]*data[[:space:]]*=' "$repo/makejinja.toml" || true)
+for f in $(printf '%s\n' "$data_line" | grep -oE '"[^"]+"' | tr -d '"'); do
+  f=${f#./}
+  if [ ! -e "$repo/$f" ]; then
+    base=${f%.*}
+    ext=${f##*.}
+    if [ -e "$repo/$base.sample.$ext" ]; then
+      cp "$repo/$base.sample.$ext" "$repo/$f"
+      echo "note: $f is not in the corpus; using $base.sample.$ext"
+    fi
+  fi
+done
+
+# A private Neovim: no user config, fresh LSP log under the scratch directory.
+export XDG_CONFIG_HOME="$work/xdg/config"
+export XDG_DATA_HOME="$work/xdg/data"
+export XDG_STATE_HOME="$work/xdg/state"
+export XDG_CACHE_HOME="$work/xdg/cache"
+mkdir -p "$XDG_CONFIG_HOME" "$XDG_DATA_HOME" "$XDG_STATE_HOME" "$XDG_CACHE_HOME"
+
+args=("$repo" "$server_bin")
+if [ -n "$template" ]; then
+  args+=("$template")
+fi
+
+limit=${HOMELAB_TEST_TOTAL_S:-600}
+status=0
+cd "$repo"
+if command -v timeout >/dev/null 2>&1; then
+  timeout --kill-after=10 "$limit" "$nvim_bin" --headless -u NONE -i NONE -l "$here/run.lua" "${args[@]}" </dev/null || status=$?
+else
+  "$nvim_bin" --headless -u NONE -i NONE -l "$here/run.lua" "${args[@]}" </dev/null || status=$?
+fi
+if [ "$status" -eq 124 ] || [ "$status" -eq 137 ]; then
+  echo "ERROR: the Neovim client test did not finish within ${limit}s"
+  echo "0 passed, 1 failed"
+  exit 124
+fi
+exit "$status"

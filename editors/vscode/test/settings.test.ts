@@ -1,0 +1,145 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+
+import {
+  configurationItem,
+  getterFromObject,
+  needsRestart,
+  normalizeSeverity,
+  readSettings,
+  RULE_CODES,
+  toInitializationOptions,
+  toServerSettings,
+} from '../src/lib/settings';
+
+test('defaults when nothing is configured', () => {
+  const { settings, warnings } = readSettings(() => undefined);
+  assert.deepEqual(settings, { serverPath: '', showSecrets: false, rules: {}, trace: 'off' });
+  assert.deepEqual(warnings, []);
+});
+
+test('reads every setting through dotted keys', () => {
+  const { settings, warnings } = readSettings(
+    getterFromObject({
+      server: { path: '  /opt/bin/homelab-lsp ' },
+      preview: { showSecrets: true },
+      diagnostics: { rules: { drift: 'off', 'plaintext-secret': 'error', 'invalid-yaml': 'Warning' } },
+      trace: { server: 'verbose' },
+    }),
+  );
+  assert.deepEqual(warnings, []);
+  assert.deepEqual(settings, {
+    serverPath: '/opt/bin/homelab-lsp',
+    showSecrets: true,
+    rules: { drift: 'off', 'plaintext-secret': 'error', 'invalid-yaml': 'warning' },
+    trace: 'verbose',
+  });
+});
+
+test('initializationOptions wrap the section and leave out the client-only server path', () => {
+  const { settings } = readSettings(
+    getterFromObject({
+      server: { path: '/x/homelab-lsp' },
+      preview: { showSecrets: false },
+      diagnostics: { rules: { 'render-error': 'info' } },
+      trace: { server: 'messages' },
+    }),
+  );
+  assert.deepEqual(toInitializationOptions(settings), {
+    homelabLsp: {
+      preview: { showSecrets: false },
+      diagnostics: { rules: { 'render-error': 'info' } },
+      trace: { server: 'messages' },
+    },
+  });
+  assert.equal(JSON.stringify(toInitializationOptions(settings)).includes('/x/homelab-lsp'), false);
+});
+
+test('the rules object sent is a copy', () => {
+  const { settings } = readSettings(getterFromObject({ diagnostics: { rules: { drift: 'off' } } }));
+  const sent = toServerSettings(settings);
+  sent.diagnostics.rules.drift = 'error';
+  assert.equal(settings.rules.drift, 'off');
+});
+
+test('severity aliases and bad values', () => {
+  assert.equal(normalizeSeverity('ERROR'), 'error');
+  assert.equal(normalizeSeverity('warn'), 'warning');
+  assert.equal(normalizeSeverity('information'), 'info');
+  assert.equal(normalizeSeverity('hint'), 'info');
+  assert.equal(normalizeSeverity(' off '), 'off');
+  assert.equal(normalizeSeverity(false), 'off');
+  assert.equal(normalizeSeverity(true), undefined);
+  assert.equal(normalizeSeverity('loud'), undefined);
+  assert.equal(normalizeSeverity(3), undefined);
+});
+
+test('invalid rule values are dropped with a warning, unknown rule codes pass with a warning', () => {
+  const { settings, warnings } = readSettings(
+    getterFromObject({ diagnostics: { rules: { drift: 'loud', 'future-rule': 'warning', 'unknown-gateway': true } } }),
+  );
+  assert.deepEqual(settings.rules, { 'future-rule': 'warning' });
+  assert.equal(warnings.length, 2);
+  assert.match(warnings.join('\n'), /"loud" is not one of/);
+  assert.match(warnings.join('\n'), /unknown rule "future-rule"/);
+});
+
+test('wrong types fall back to defaults with warnings', () => {
+  const { settings, warnings } = readSettings(
+    getterFromObject({
+      server: { path: 42 },
+      preview: { showSecrets: 'yes' },
+      diagnostics: { rules: ['drift'] },
+      trace: { server: 'everything' },
+    }),
+  );
+  assert.deepEqual(settings, { serverPath: '', showSecrets: false, rules: {}, trace: 'off' });
+  assert.equal(warnings.length, 4);
+});
+
+test('workspace/configuration answers by section', () => {
+  const { settings } = readSettings(
+    getterFromObject({ server: { path: '/b' }, diagnostics: { rules: { drift: 'info' } } }),
+  );
+  assert.deepEqual(configurationItem(settings, 'homelabLsp'), toServerSettings(settings));
+  assert.deepEqual(configurationItem(settings, 'homelabLsp.diagnostics'), { rules: { drift: 'info' } });
+  assert.deepEqual(configurationItem(settings, 'homelabLsp.diagnostics.rules'), { drift: 'info' });
+  assert.equal(configurationItem(settings, 'homelabLsp.preview.showSecrets'), false);
+  assert.equal(configurationItem(settings, 'homelabLsp.server.path'), '/b');
+  assert.equal(configurationItem(settings, 'homelabLsp.nothing.here'), null);
+  assert.equal(configurationItem(settings, 'yaml'), undefined);
+  assert.equal(configurationItem(settings, 'homelabLspOther'), undefined);
+  assert.equal(configurationItem(settings, undefined), undefined);
+});
+
+test('only a new server path needs a restart', () => {
+  const a = readSettings(getterFromObject({})).settings;
+  const b = readSettings(getterFromObject({ preview: { showSecrets: true } })).settings;
+  const c = readSettings(getterFromObject({ server: { path: '/other' } })).settings;
+  assert.equal(needsRestart(a, b), false);
+  assert.equal(needsRestart(a, c), true);
+});
+
+test('rule codes are the server contract list', () => {
+  assert.deepEqual(
+    [...RULE_CODES].sort(),
+    [
+      'drift',
+      'generated-file',
+      'inline-credential',
+      'invalid-yaml',
+      'missing-include',
+      'missing-parent-refs',
+      'plaintext-secret',
+      'render-error',
+      'tailscale-ingress-class',
+      'template-syntax',
+      'undefined-variable',
+      'unknown-filter',
+      'unknown-function',
+      'unknown-gateway',
+      'unknown-secret-ref',
+      'unknown-source-ref',
+    ],
+  );
+});

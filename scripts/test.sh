@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# Runs every test of the project: Rust unit/integration/golden tests, lint, the VS Code
+# extension's build and unit tests, the Helix config check and the headless Neovim client
+# test. Installs what it needs (idempotent), so it works on a fresh machine.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$(pwd)
+
+step() { printf '\n==> %s\n' "$*"; }
+
+step "rust toolchain components"
+if command -v rustup >/dev/null; then
+  rustup component add rustfmt clippy >/dev/null 2>&1 || true
+fi
+
+step "cargo fmt --check"
+cargo fmt --all -- --check
+
+step "cargo clippy"
+cargo clippy --all-targets --locked -- -D warnings
+
+step "cargo test"
+cargo test --locked --all-targets
+
+if [ -x editors/test.sh ]; then
+  step "editor integrations"
+  editors/test.sh "$ROOT/target/debug/homelab-lsp"
+fi

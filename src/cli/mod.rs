@@ -1,0 +1,3 @@
+//! The command-line front end: `render` (and later `check` and `serve`).
+
+pub mod render;

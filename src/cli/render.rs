@@ -1,0 +1,190 @@
+//! `homelab-lsp render`: the whole tree into a directory, or one template to stdout.
+
+use crate::template::plugins::PluginInputs;
+use crate::workspace::project::is_python_blank;
+use crate::workspace::{DiskVfs, EntryKind, Project, RenderOutcome, Severity};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+/// Exit codes shared by the CLI commands.
+pub const EXIT_OK: i32 = 0;
+pub const EXIT_FAILED: i32 = 1;
+pub const EXIT_PROJECT: i32 = 2;
+
+/// Loads the project for a command: `--root`, else the project containing `hint` or the
+/// current directory. Prints the error and returns `None` when it cannot be read.
+pub fn load_project(root: Option<&Path>, hint: Option<&Path>) -> Option<Project> {
+    let start = match (root, hint) {
+        (Some(r), _) => r.to_path_buf(),
+        (None, Some(h)) => absolute(h),
+        (None, None) => std::env::current_dir().unwrap_or_else(|_| PathBuf::from(".")),
+    };
+    let start = absolute(&start);
+    match Project::discover(&start, &DiskVfs) {
+        Ok(p) => Some(p),
+        Err(e) => {
+            eprintln!("error: {e}");
+            None
+        }
+    }
+}
+
+pub fn absolute(p: &Path) -> PathBuf {
+    let p = if p.is_absolute() { p.to_path_buf() } else { std::env::current_dir().map(|c| c.join(p)).unwrap_or_else(|_| p.to_path_buf()) };
+    // Canonicalize when possible so paths compare equal to the walked ones.
+    std::fs::canonicalize(&p).unwrap_or(p)
+}
+
+/// Reports project problems; returns true when one of them is fatal for rendering.
+fn report_problems(project: &Project) -> bool {
+    let mut fatal = false;
+    for p in &project.problems {
+        let label = match p.severity {
+            Severity::Error => {
+                fatal = true;
+                "error"
+            }
+            Severity::Warning => "warning",
+            Severity::Info => continue,
+        };
+        eprintln!("{label}[{}]: {p}", p.code);
+    }
+    fatal
+}
+
+fn with_real_encrypt(mut project: Project) -> Project {
+    let mut inputs: PluginInputs = (*project.plugin.inputs).clone();
+    inputs.real_encrypt = true;
+    project.plugin.inputs = Arc::new(inputs);
+    project
+}
+
+/// `render --output OUT`.
+pub fn render_tree(root: Option<&Path>, out: &Path) -> i32 {
+    let Some(project) = load_project(root, None) else {
+        return EXIT_PROJECT;
+    };
+    if report_problems(&project) {
+        return EXIT_PROJECT;
+    }
+    let project = with_real_encrypt(project);
+    let renderer = project.renderer(Default::default());
+    let out = if out.is_absolute() {
+        out.to_path_buf()
+    } else {
+        std::env::current_dir().map(|c| c.join(out)).unwrap_or_else(|_| out.to_path_buf())
+    };
+    if let Err(e) = std::fs::create_dir_all(&out) {
+        eprintln!("error: cannot create output directory {}: {e}", out.display());
+        return EXIT_FAILED;
+    }
+    let mut failed = 0usize;
+    let mut written = 0usize;
+    for dir in &project.inventory.dirs {
+        let _ = std::fs::create_dir_all(out.join(dir));
+    }
+    for entry in &project.inventory.entries {
+        let target = out.join(&entry.output_rel);
+        if let Some(parent) = target.parent() {
+            let _ = std::fs::create_dir_all(parent);
+        }
+        let result = match project.render_entry(&renderer, entry) {
+            RenderOutcome::Text(text) => std::fs::write(&target, text).map(|_| true),
+            RenderOutcome::Empty => Ok(false),
+            RenderOutcome::Copy => std::fs::copy(&entry.source, &target).map(|_| true),
+            RenderOutcome::Failed(e) => {
+                failed += 1;
+                let path = project.template_path(&e.template).unwrap_or_else(|| entry.source.clone());
+                eprintln!("{}", format_error(&path, e.line, e.col, &e.message));
+                continue;
+            }
+        };
+        match result {
+            Ok(true) => written += 1,
+            Ok(false) => {}
+            Err(e) => {
+                failed += 1;
+                eprintln!("error: cannot write {}: {e}", target.display());
+            }
+        }
+    }
+    remove_empty_dirs(&out, &project.inventory.dirs);
+    eprintln!(
+        "rendered {written} file{} into {}{}",
+        if written == 1 { "" } else { "s" },
+        out.display(),
+        if failed > 0 { format!(", {failed} failed") } else { String::new() }
+    );
+    if failed > 0 {
+        EXIT_FAILED
+    } else {
+        EXIT_OK
+    }
+}
+
+/// makejinja removes the directories it created that ended up empty, deepest first.
+fn remove_empty_dirs(out: &Path, dirs: &[String]) {
+    let mut dirs: Vec<&String> = dirs.iter().collect();
+    dirs.sort();
+    for d in dirs.iter().rev() {
+        let path = out.join(d);
+        if std::fs::read_dir(&path).map(|mut it| it.next().is_none()).unwrap_or(false) {
+            let _ = std::fs::remove_dir(&path);
+        }
+    }
+}
+
+pub fn format_error(path: &Path, line: Option<u32>, col: Option<u32>, message: &str) -> String {
+    let mut s = path.display().to_string();
+    if let Some(l) = line {
+        s.push_str(&format!(":{}", l + 1));
+        s.push_str(&format!(":{}", col.unwrap_or(0) + 1));
+    }
+    format!("{s}: error: {message}")
+}
+
+/// `render FILE`: one template to stdout.
+pub fn render_one(root: Option<&Path>, file: &Path) -> i32 {
+    let file_abs = absolute(file);
+    let Some(project) = load_project(root, Some(&file_abs)) else {
+        return EXIT_PROJECT;
+    };
+    if report_problems(&project) {
+        return EXIT_PROJECT;
+    }
+    let Some(name) = project.template_name(&file_abs) else {
+        eprintln!("error: {} is not inside the project's template inputs ({})", file.display(), project.config.input_labels.join(", "));
+        return EXIT_FAILED;
+    };
+    if let Some(entry) = project.inventory.by_source(&file_abs) {
+        if entry.kind == EntryKind::Copy {
+            return match std::fs::read(&file_abs) {
+                Ok(bytes) => {
+                    let _ = std::io::stdout().write_all(&bytes);
+                    EXIT_OK
+                }
+                Err(e) => {
+                    eprintln!("error: cannot read {}: {e}", file.display());
+                    EXIT_FAILED
+                }
+            };
+        }
+    }
+    let project = with_real_encrypt(project);
+    let renderer = project.renderer(Default::default());
+    match renderer.render(&name) {
+        Ok(text) => {
+            if is_python_blank(&text) && !project.config.keep_empty {
+                eprintln!("note: the output is empty; makejinja writes no file for this template");
+            }
+            let _ = std::io::stdout().write_all(text.as_bytes());
+            EXIT_OK
+        }
+        Err(e) => {
+            let path = project.template_path(&e.template).unwrap_or(file_abs);
+            eprintln!("{}", format_error(&path, e.line, e.col, &e.message));
+            EXIT_FAILED
+        }
+    }
+}

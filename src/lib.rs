@@ -1,0 +1,8 @@
+//! homelab-lsp: a language server and CLI for makejinja-templated homelab Kubernetes repos.
+//!
+//! Layers, data flowing down only: `server` (LSP glue) → `ide` (features over a snapshot)
+//! → `workspace` (the project model) → `template` (makejinja-flavoured Jinja).
+
+pub mod cli;
+pub mod template;
+pub mod workspace;

@@ -1,0 +1,50 @@
+//! `homelab-lsp`: the language server (default) and its CLI jobs.
+
+use clap::{Parser, Subcommand};
+use homelab_lsp::cli;
+use std::path::PathBuf;
+
+#[derive(Parser)]
+#[command(name = "homelab-lsp", version, about = "Language server and CLI for makejinja-templated homelab Kubernetes repos")]
+struct Args {
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Render templates as makejinja would: the whole tree into --output, or one FILE to stdout.
+    Render {
+        /// The project root (a directory with makejinja.toml); default: found from the current directory.
+        #[arg(long)]
+        root: Option<PathBuf>,
+        /// Write the whole rendered tree into this directory (never into the repo unless it points there).
+        #[arg(long, short)]
+        output: Option<PathBuf>,
+        /// Render only this template and print it to stdout.
+        file: Option<PathBuf>,
+    },
+}
+
+fn main() {
+    let args = Args::parse();
+    let code = match args.command {
+        Some(Command::Render { root, output, file }) => match (output, file) {
+            (Some(out), None) => cli::render::render_tree(root.as_deref(), &out),
+            (None, Some(file)) => cli::render::render_one(root.as_deref(), &file),
+            (Some(_), Some(_)) => {
+                eprintln!("error: give either --output DIR (whole tree) or FILE (one template), not both");
+                2
+            }
+            (None, None) => {
+                eprintln!("error: give --output DIR to render the whole tree, or a FILE to render one template");
+                2
+            }
+        },
+        None => {
+            eprintln!("homelab-lsp: the language server is not built yet; use `homelab-lsp render`");
+            2
+        }
+    };
+    std::process::exit(code);
+}

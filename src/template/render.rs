@@ -1,0 +1,405 @@
+//! Rendering through minijinja, configured the way makejinja configures Jinja2.
+//!
+//! One [`Renderer`] serves one immutable project snapshot: the CLI's `render` and the
+//! server's previews both go through [`Renderer::render`], so the golden tests cover both.
+
+use super::filters;
+use super::linemap;
+use super::plugins::{self, PluginDeclarations, PluginFlavor, PluginInputs};
+use super::prepare::{prepare, PreparedSource};
+use super::pyvalue::write_str;
+use super::syntax::{LineIndex, TemplateSyntax};
+use minijinja::value::Value;
+use minijinja::{Environment, Error, ErrorKind, UndefinedBehavior};
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+/// makejinja's `undefined` setting.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub enum UndefinedMode {
+    /// Jinja's `Undefined`: prints empty, attribute access on it fails.
+    #[default]
+    Default,
+    /// `ChainableUndefined`: `a.b.c` of a missing `a` prints empty.
+    Chainable,
+    /// `DebugUndefined`: treated like `Default` (it only changes what is printed).
+    Debug,
+    /// `StrictUndefined`: any use of a missing name is an error.
+    Strict,
+}
+
+impl UndefinedMode {
+    pub fn parse(s: &str) -> Option<Self> {
+        Some(match s {
+            "default" => Self::Default,
+            "chainable" => Self::Chainable,
+            "debug" => Self::Debug,
+            "strict" => Self::Strict,
+            _ => return None,
+        })
+    }
+
+    fn behavior(self) -> UndefinedBehavior {
+        match self {
+            Self::Default | Self::Debug => UndefinedBehavior::Lenient,
+            Self::Chainable => UndefinedBehavior::Chainable,
+            Self::Strict => UndefinedBehavior::Strict,
+        }
+    }
+}
+
+/// Where templates come from: the project's inputs, in order, with unsaved editor text
+/// laid over them. `name` is a template name relative to the inputs (`a/b.yaml.j2`),
+/// already checked to stay inside them.
+pub trait TemplateLoader: Send + Sync {
+    fn load(&self, name: &str) -> Result<Option<String>, String>;
+}
+
+/// Everything that configures rendering for one project.
+#[derive(Clone)]
+pub struct RenderSettings {
+    pub syntax: TemplateSyntax,
+    pub undefined: UndefinedMode,
+    /// `None` when the project has no plugin (no emulated names are registered).
+    pub plugin_flavor: Option<PluginFlavor>,
+    pub declared: PluginDeclarations,
+    pub plugin_inputs: Arc<PluginInputs>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum RenderErrorKind {
+    Syntax,
+    UndefinedVariable,
+    MissingInclude,
+    UnknownFilter,
+    UnknownFunction,
+    UnknownTest,
+    /// An include path that leaves the inputs (`../`), refused without reading.
+    IncludeEscape,
+    Runtime,
+}
+
+/// A template that failed to render, positioned in the template that caused it (which may
+/// be an included partial rather than the one rendered).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RenderError {
+    pub kind: RenderErrorKind,
+    pub message: String,
+    /// Template name where the error is; the rendered one when unknown.
+    pub template: String,
+    /// 0-based line and column (chars) in that template's original source.
+    pub line: Option<u32>,
+    pub col: Option<u32>,
+    /// Byte range in the original source, when minijinja knows it.
+    pub range: Option<std::ops::Range<usize>>,
+}
+
+impl std::fmt::Display for RenderError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}", self.template)?;
+        if let Some(l) = self.line {
+            write!(f, ":{}", l + 1)?;
+            if let Some(c) = self.col {
+                write!(f, ":{}", c + 1)?;
+            }
+        }
+        write!(f, ": {}", self.message)
+    }
+}
+
+/// For each output line, the template and 0-based line that produced it.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SourceLineMap {
+    pub lines: Vec<Option<(Arc<str>, u32)>>,
+}
+
+impl SourceLineMap {
+    pub fn origin(&self, output_line: usize) -> Option<(&str, u32)> {
+        self.lines.get(output_line)?.as_ref().map(|(n, l)| (&**n, *l))
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Rendered {
+    pub text: String,
+    pub line_map: Option<SourceLineMap>,
+}
+
+/// The prepared sources one environment compiled, kept to map error offsets back.
+#[derive(Default)]
+struct SourceTable {
+    prepared: HashMap<String, (Arc<str>, PreparedSource)>,
+    /// Template ids for line-map markers (index = id).
+    names: Vec<Arc<str>>,
+}
+
+impl SourceTable {
+    fn id_of(&mut self, name: &str) -> u32 {
+        if let Some(i) = self.names.iter().position(|n| &**n == name) {
+            return i as u32;
+        }
+        self.names.push(Arc::from(name));
+        (self.names.len() - 1) as u32
+    }
+}
+
+pub struct Renderer {
+    plain: Environment<'static>,
+    instrumented: Environment<'static>,
+    plain_sources: Arc<Mutex<SourceTable>>,
+    instrumented_sources: Arc<Mutex<SourceTable>>,
+    context: Value,
+}
+
+/// Checks an include/template name: relative, `/`-separated, no `..`, no empty parts.
+pub fn validate_template_name(name: &str) -> Result<(), String> {
+    if name.starts_with('/') || name.contains('\\') || name.contains('\0') {
+        return Err(format!("template path '{name}' must be relative to the template inputs"));
+    }
+    for part in name.split('/') {
+        if part == ".." {
+            return Err(format!("template path '{name}' escapes the template inputs ('..' is not allowed)"));
+        }
+    }
+    Ok(())
+}
+
+fn lock(table: &Mutex<SourceTable>) -> std::sync::MutexGuard<'_, SourceTable> {
+    table.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+impl Renderer {
+    /// `context` is the merged data (plus plugin defaults), a map value.
+    pub fn new(settings: &RenderSettings, loader: Arc<dyn TemplateLoader>, context: Value) -> Self {
+        let plain_sources = Arc::new(Mutex::new(SourceTable::default()));
+        let instrumented_sources = Arc::new(Mutex::new(SourceTable::default()));
+        let plain = build_env(settings, loader.clone(), plain_sources.clone(), false);
+        let instrumented = build_env(settings, loader, instrumented_sources.clone(), true);
+        Self { plain, instrumented, plain_sources, instrumented_sources, context }
+    }
+
+    /// Renders a template exactly as makejinja would.
+    pub fn render(&self, name: &str) -> Result<String, RenderError> {
+        let result = self.plain.get_template(name).and_then(|t| t.render(&self.context));
+        result.map_err(|e| self.convert_error(e, name, &self.plain_sources))
+    }
+
+    /// Renders a template and traces every output line to the template line behind it.
+    pub fn render_with_line_map(&self, name: &str) -> Result<Rendered, RenderError> {
+        let result = self.instrumented.get_template(name).and_then(|t| t.render(&self.context));
+        let instrumented = result.map_err(|e| self.convert_error(e, name, &self.instrumented_sources))?;
+        let (text, map) = linemap::extract(&instrumented);
+        let names = lock(&self.instrumented_sources).names.clone();
+        let lines = map.lines.iter().map(|o| o.and_then(|o| names.get(o.template as usize).map(|n| (n.clone(), o.line)))).collect();
+        Ok(Rendered { text, line_map: Some(SourceLineMap { lines }) })
+    }
+
+    /// The context the templates see (for hover and completion).
+    pub fn context(&self) -> &Value {
+        &self.context
+    }
+
+    fn convert_error(&self, err: Error, rendered: &str, table: &Mutex<SourceTable>) -> RenderError {
+        let template = err.name().unwrap_or(rendered).to_string();
+        let kind = match err.kind() {
+            ErrorKind::SyntaxError | ErrorKind::BadEscape => RenderErrorKind::Syntax,
+            ErrorKind::UndefinedError => RenderErrorKind::UndefinedVariable,
+            ErrorKind::TemplateNotFound => {
+                let detail = err.detail().unwrap_or_default();
+                let quoted = detail.split('\'').nth(1).unwrap_or_default();
+                if detail.contains("escapes the template inputs")
+                    || detail.contains("must be relative")
+                    || validate_template_name(quoted).is_err()
+                {
+                    RenderErrorKind::IncludeEscape
+                } else {
+                    RenderErrorKind::MissingInclude
+                }
+            }
+            ErrorKind::UnknownFilter => RenderErrorKind::UnknownFilter,
+            ErrorKind::UnknownFunction => RenderErrorKind::UnknownFunction,
+            ErrorKind::UnknownTest => RenderErrorKind::UnknownTest,
+            _ => RenderErrorKind::Runtime,
+        };
+        let mut message = match err.detail() {
+            Some(d) => format!("{}: {d}", kind_label(&err)),
+            None => kind_label(&err),
+        };
+        // Errors raised inside filters carry their cause's text in the source chain.
+        if let Some(src) = std::error::Error::source(&err) {
+            message.push_str(&format!(" ({src})"));
+        }
+        let table = lock(table);
+        let (mut line, mut col, mut range) = (err.line().map(|l| l.saturating_sub(1) as u32), None, None);
+        if let Some((original, prepared)) = table.prepared.get(&template) {
+            if let Some(r) = err.range() {
+                let start = prepared.original_offset(r.start).min(original.len());
+                let end = prepared.original_offset(r.end).clamp(start, original.len());
+                let idx = LineIndex::new(original);
+                let (l, c) = idx.line_col(original, start);
+                line = Some(l as u32);
+                col = Some(c as u32);
+                range = Some(start..end);
+            }
+        }
+        RenderError { kind, message, template, line, col, range }
+    }
+}
+
+fn kind_label(err: &Error) -> String {
+    err.kind().to_string()
+}
+
+fn build_env(
+    settings: &RenderSettings,
+    loader: Arc<dyn TemplateLoader>,
+    table: Arc<Mutex<SourceTable>>,
+    instrument: bool,
+) -> Environment<'static> {
+    let mut env = Environment::new();
+    let syntax = &settings.syntax;
+    let mut builder = minijinja::syntax::SyntaxConfig::builder();
+    builder
+        .block_delimiters(syntax.block_start.clone(), syntax.block_end.clone())
+        .variable_delimiters(syntax.variable_start.clone(), syntax.variable_end.clone())
+        .comment_delimiters(syntax.comment_start.clone(), syntax.comment_end.clone())
+        .trim_blocks(syntax.trim_blocks)
+        .lstrip_blocks(syntax.lstrip_blocks)
+        .keep_trailing_newline(syntax.keep_trailing_newline);
+    if let Some(p) = &syntax.line_statement_prefix {
+        builder.line_statement_prefix(p.clone());
+    }
+    if let Some(p) = &syntax.line_comment_prefix {
+        builder.line_comment_prefix(p.clone());
+    }
+    match builder.build() {
+        Ok(cfg) => env.set_syntax(cfg),
+        Err(e) => {
+            // Invalid delimiters: keep the defaults; every template will then report this.
+            let msg = format!("invalid delimiters in makejinja.toml: {e}");
+            env.set_loader(move |_name| -> Result<Option<String>, Error> { Err(Error::new(ErrorKind::SyntaxError, msg.clone())) });
+            return env;
+        }
+    }
+    env.set_undefined_behavior(settings.undefined.behavior());
+    env.set_auto_escape_callback(|_| minijinja::AutoEscape::None);
+    env.set_formatter(|out, _state, value| {
+        let mut s = String::new();
+        write_str(&mut s, value);
+        out.write_str(&s).map_err(|_| Error::new(ErrorKind::WriteFailure, "write failed"))
+    });
+    env.set_unknown_method_callback(minijinja_contrib::pycompat::unknown_method_callback);
+    filters::register(&mut env);
+    if let Some(flavor) = settings.plugin_flavor {
+        plugins::register(&mut env, flavor, settings.plugin_inputs.clone(), &settings.declared);
+    }
+    let syntax = settings.syntax.clone();
+    env.set_loader(move |name| {
+        validate_template_name(name).map_err(|m| Error::new(ErrorKind::TemplateNotFound, m))?;
+        let source = match loader.load(name) {
+            Ok(Some(s)) => s,
+            Ok(None) => return Ok(None),
+            Err(e) => return Err(Error::new(ErrorKind::TemplateNotFound, format!("cannot read template '{name}': {e}"))),
+        };
+        // Jinja2 turns every newline style into `newline_sequence` (`\n`).
+        let source = if source.contains('\r') { source.replace("\r\n", "\n").replace('\r', "\n") } else { source };
+        let mut t = lock(&table);
+        let id = if instrument { Some(t.id_of(name)) } else { None };
+        let prepared = prepare(&source, &syntax, id);
+        let text = prepared.text.clone();
+        t.prepared.insert(name.to_string(), (Arc::from(source.as_str()), prepared));
+        Ok(Some(text))
+    });
+    env
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::BTreeMap;
+
+    struct MapLoader(BTreeMap<String, String>);
+    impl TemplateLoader for MapLoader {
+        fn load(&self, name: &str) -> Result<Option<String>, String> {
+            Ok(self.0.get(name).cloned())
+        }
+    }
+
+    fn renderer(files: &[(&str, &str)], ctx: Value, undefined: UndefinedMode) -> Renderer {
+        let settings = RenderSettings {
+            syntax: TemplateSyntax::hash_style(),
+            undefined,
+            plugin_flavor: Some(PluginFlavor::Bootstrap),
+            declared: PluginDeclarations::default(),
+            plugin_inputs: Arc::new(PluginInputs::default()),
+        };
+        let loader = MapLoader(files.iter().map(|(a, b)| (a.to_string(), b.to_string())).collect());
+        Renderer::new(&settings, Arc::new(loader), ctx)
+    }
+
+    #[test]
+    fn renders_python_style_values() {
+        let ctx = Value::from_pairs([("flag", Value::from(true)), ("xs", Value::from(vec!["a", "b"]))]);
+        let r = renderer(&[("t.j2", "f: #{ flag }#\nxs: #{ xs }#\n")], ctx, UndefinedMode::Chainable);
+        assert_eq!(r.render("t.j2").unwrap(), "f: True\nxs: ['a', 'b']\n");
+    }
+
+    #[test]
+    fn trim_and_lstrip_blocks_are_on() {
+        let r = renderer(&[("t.j2", "a:\n  #% if true %#\n  b: 1\n  #% endif %#\nc: 2\n")], Value::from(()), UndefinedMode::Chainable);
+        assert_eq!(r.render("t.j2").unwrap(), "a:\n  b: 1\nc: 2\n");
+    }
+
+    #[test]
+    fn include_escape_is_refused() {
+        let r = renderer(&[("t.j2", "#% include '../secret' %#")], Value::from(()), UndefinedMode::Chainable);
+        let err = r.render("t.j2").unwrap_err();
+        assert_eq!(err.kind, RenderErrorKind::IncludeEscape, "{err}");
+    }
+
+    #[test]
+    fn strict_undefined_errors_chainable_does_not() {
+        let files = [("t.j2", "x: #{ missing.a.b }#\n")];
+        let r = renderer(&files, Value::from(()), UndefinedMode::Chainable);
+        assert_eq!(r.render("t.j2").unwrap(), "x: \n");
+        let r = renderer(&files, Value::from(()), UndefinedMode::Strict);
+        let err = r.render("t.j2").unwrap_err();
+        assert_eq!(err.kind, RenderErrorKind::UndefinedVariable);
+        assert_eq!(err.line, Some(0));
+    }
+
+    #[test]
+    fn syntax_error_has_position() {
+        let r = renderer(&[("t.j2", "ok\n#{ a + }#\n")], Value::from(()), UndefinedMode::Chainable);
+        let err = r.render("t.j2").unwrap_err();
+        assert_eq!(err.kind, RenderErrorKind::Syntax);
+        assert_eq!(err.line, Some(1));
+    }
+
+    #[test]
+    fn line_map_through_loop_and_filter_include() {
+        let files = [
+            ("t.j2", "head\n#% for i in [1, 2] %#\nitem: #{ i }#\n#% endfor %#\nparent:\n  #% filter indent(2) %#\n  #% include 'p.j2' %#\n  #% endfilter %#\ntail\n"),
+            ("p.j2", "x: 1\ny: 2\n"),
+        ];
+        let r = renderer(&files, Value::from(()), UndefinedMode::Chainable);
+        let plain = r.render("t.j2").unwrap();
+        let traced = r.render_with_line_map("t.j2").unwrap();
+        assert_eq!(plain, traced.text);
+        let map = traced.line_map.unwrap();
+        let origins: Vec<_> = (0..plain.lines().count()).map(|i| map.origin(i)).collect();
+        assert_eq!(
+            origins,
+            vec![
+                Some(("t.j2", 0)),
+                Some(("t.j2", 2)),
+                Some(("t.j2", 2)),
+                Some(("t.j2", 4)),
+                Some(("p.j2", 0)),
+                Some(("p.j2", 1)),
+                Some(("t.j2", 8)),
+            ],
+            "{plain}"
+        );
+    }
+}

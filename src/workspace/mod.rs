@@ -1,0 +1,15 @@
+//! The project model: `makejinja.toml`, the inputs-to-output mapping, data files with
+//! positions, plugin emulation setup and the template inventory.
+
+pub mod config;
+pub mod data;
+pub mod inventory;
+pub mod mjfilter;
+pub mod project;
+pub mod purepath;
+pub mod vfs;
+
+pub use config::{ConfigError, Layout, ProjectConfig};
+pub use inventory::{EntryKind, Inventory, InventoryEntry};
+pub use project::{Project, ProjectProblem, RenderOutcome, Severity};
+pub use vfs::{DiskVfs, Vfs};

@@ -1,0 +1,79 @@
+//! File access for the workspace layer. The CLI reads the disk; the server lays the
+//! editor's unsaved documents over it. Reading is the only I/O the model does.
+
+use std::io;
+use std::path::Path;
+
+/// Files bigger than this are refused with a clear error instead of being loaded.
+pub const MAX_FILE_BYTES: u64 = 32 * 1024 * 1024;
+
+pub trait Vfs: Send + Sync {
+    /// The file's text: UTF-8 and at most [`MAX_FILE_BYTES`], else an `InvalidData` error
+    /// that says what is wrong.
+    fn read_text(&self, path: &Path) -> io::Result<String>;
+}
+
+/// The real file system.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct DiskVfs;
+
+impl Vfs for DiskVfs {
+    fn read_text(&self, path: &Path) -> io::Result<String> {
+        read_text_file(path)
+    }
+}
+
+/// Reads a text file with the size and encoding checks every reader here applies.
+pub fn read_text_file(path: &Path) -> io::Result<String> {
+    let meta = std::fs::metadata(path)?;
+    if meta.is_dir() {
+        return Err(io::Error::new(io::ErrorKind::InvalidInput, "is a directory"));
+    }
+    if meta.len() > MAX_FILE_BYTES {
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidData,
+            format!("file is {} MB, larger than the {} MB limit", meta.len() / (1024 * 1024), MAX_FILE_BYTES / (1024 * 1024)),
+        ));
+    }
+    let bytes = std::fs::read(path)?;
+    decode_utf8(bytes)
+}
+
+/// UTF-8 decoding with an error that names the first bad byte's line and column.
+pub fn decode_utf8(bytes: Vec<u8>) -> io::Result<String> {
+    match String::from_utf8(bytes) {
+        Ok(mut s) => {
+            if s.starts_with('\u{feff}') {
+                s.drain(..3);
+            }
+            Ok(s)
+        }
+        Err(e) => {
+            let valid = e.utf8_error().valid_up_to();
+            let bytes = e.as_bytes();
+            let before = String::from_utf8_lossy(&bytes[..valid]);
+            let line = before.matches('\n').count() + 1;
+            let col = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
+            Err(io::Error::new(
+                io::ErrorKind::InvalidData,
+                format!("not valid UTF-8: byte 0x{:02x} at line {line}, column {col}", bytes[valid]),
+            ))
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn non_utf8_error_names_position() {
+        let err = decode_utf8(b"ok\nab\xffcd".to_vec()).unwrap_err();
+        assert_eq!(err.to_string(), "not valid UTF-8: byte 0xff at line 2, column 3");
+    }
+
+    #[test]
+    fn bom_is_dropped() {
+        assert_eq!(decode_utf8("\u{feff}a: 1".as_bytes().to_vec()).unwrap(), "a: 1");
+    }
+}

@@ -1,0 +1,134 @@
+//! Shared helpers for integration tests: locating the corpora, copying trees, writing
+//! fixture repos from one string, and comparing trees.
+#![allow(dead_code)]
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+pub const CORPORA: [&str; 3] = ["cluster-template-bootstrap", "cluster-template-bootstrap-k3s", "cluster-template-yaml"];
+
+/// The corpora directory: `HOMELAB_LSP_CORPORA`, else `../shared/corpora`. `None` (with a
+/// notice) when neither exists.
+pub fn corpora_dir() -> Option<PathBuf> {
+    let dir = match std::env::var_os("HOMELAB_LSP_CORPORA") {
+        Some(d) => PathBuf::from(d),
+        None => Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpora"),
+    };
+    if dir.is_dir() {
+        Some(dir)
+    } else {
+        eprintln!("NOTICE: corpora not found at {} (set HOMELAB_LSP_CORPORA); skipping corpus tests", dir.display());
+        None
+    }
+}
+
+/// Copies `src` into `dst` recursively (dst is created).
+pub fn copy_tree(src: &Path, dst: &Path) {
+    for entry in walkdir::WalkDir::new(src) {
+        let entry = entry.unwrap();
+        let rel = entry.path().strip_prefix(src).unwrap();
+        let target = dst.join(rel);
+        if entry.file_type().is_dir() {
+            std::fs::create_dir_all(&target).unwrap();
+        } else {
+            std::fs::copy(entry.path(), &target).unwrap();
+            // The corpora are read-only; the copies must be writable for tests.
+            let mut perm = std::fs::metadata(&target).unwrap().permissions();
+            #[allow(clippy::permissions_set_readonly_false)]
+            perm.set_readonly(false);
+            std::fs::set_permissions(&target, perm).unwrap();
+        }
+    }
+}
+
+/// A writable copy of a corpus with its reconstructed data files laid in.
+pub fn corpus_copy(corpora: &Path, name: &str) -> tempfile::TempDir {
+    let tmp = tempfile::tempdir().unwrap();
+    copy_tree(&corpora.join(name), tmp.path());
+    let data = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/corpora-data").join(name);
+    copy_tree(&data, tmp.path());
+    tmp
+}
+
+/// Every file under `root`, by `/`-separated relative path.
+pub fn read_tree(root: &Path) -> BTreeMap<String, Vec<u8>> {
+    let mut out = BTreeMap::new();
+    for entry in walkdir::WalkDir::new(root).sort_by_file_name() {
+        let entry = entry.unwrap();
+        if entry.file_type().is_file() {
+            let rel = entry.path().strip_prefix(root).unwrap().to_string_lossy().replace('\\', "/");
+            out.insert(rel, std::fs::read(entry.path()).unwrap());
+        }
+    }
+    out
+}
+
+/// Every directory under `root` (relative), for comparing empty-directory handling.
+pub fn read_dirs(root: &Path) -> Vec<String> {
+    walkdir::WalkDir::new(root)
+        .min_depth(1)
+        .sort_by_file_name()
+        .into_iter()
+        .filter_map(Result::ok)
+        .filter(|e| e.file_type().is_dir())
+        .map(|e| e.path().strip_prefix(root).unwrap().to_string_lossy().replace('\\', "/"))
+        .collect()
+}
+
+fn is_bcrypt_line(line: &str) -> bool {
+    line.find("$2b$").or_else(|| line.find("$2a$")).is_some_and(|i| {
+        let h = &line[i..];
+        h.len() >= 60 && h.as_bytes()[4..6].iter().all(u8::is_ascii_digit) && h.as_bytes()[6] == b'$'
+    })
+}
+
+/// Byte equality, except lines that are bcrypt hashes on both sides (random salts).
+pub fn same_modulo_bcrypt(a: &[u8], b: &[u8]) -> bool {
+    if a == b {
+        return true;
+    }
+    let (Ok(a), Ok(b)) = (std::str::from_utf8(a), std::str::from_utf8(b)) else {
+        return false;
+    };
+    let (la, lb): (Vec<_>, Vec<_>) = (a.split('\n').collect(), b.split('\n').collect());
+    la.len() == lb.len() && la.iter().zip(&lb).all(|(x, y)| x == y || (is_bcrypt_line(x) && is_bcrypt_line(y)))
+}
+
+/// A short unified-ish diff of the first differing lines, for failure messages.
+pub fn first_difference(expected: &[u8], got: &[u8]) -> String {
+    let e = String::from_utf8_lossy(expected);
+    let g = String::from_utf8_lossy(got);
+    for (i, (a, b)) in e.split('\n').zip(g.split('\n')).enumerate() {
+        if a != b {
+            return format!("line {}:\n  expected: {a:?}\n  got:      {b:?}", i + 1);
+        }
+    }
+    format!("lengths differ: expected {} lines, got {}", e.split('\n').count(), g.split('\n').count())
+}
+
+/// Writes a fixture repo from one string: `//- /path` headers start each file.
+pub fn write_fixture(root: &Path, fixture: &str) {
+    let mut current: Option<(String, String)> = None;
+    let flush = |cur: &mut Option<(String, String)>| {
+        if let Some((path, text)) = cur.take() {
+            let target = root.join(path.trim_start_matches('/'));
+            std::fs::create_dir_all(target.parent().unwrap()).unwrap();
+            std::fs::write(target, text).unwrap();
+        }
+    };
+    for line in fixture.split_inclusive('\n') {
+        if let Some(path) = line.strip_prefix("//- ") {
+            flush(&mut current);
+            current = Some((path.trim().to_string(), String::new()));
+        } else if let Some((_, text)) = current.as_mut() {
+            text.push_str(line);
+        }
+    }
+    flush(&mut current);
+}
+
+/// Runs the real binary; returns (exit code, stdout, stderr).
+pub fn run_cli(args: &[&str], cwd: &Path) -> (i32, String, String) {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_homelab-lsp")).args(args).current_dir(cwd).output().expect("run homelab-lsp");
+    (out.status.code().unwrap_or(-1), String::from_utf8_lossy(&out.stdout).into_owned(), String::from_utf8_lossy(&out.stderr).into_owned())
+}
