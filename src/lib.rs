@@ -4,5 +4,8 @@
 //! → `workspace` (the project model) → `template` (makejinja-flavoured Jinja).
 
 pub mod cli;
+pub mod ide;
+pub mod server;
 pub mod template;
 pub mod workspace;
+pub mod yaml;

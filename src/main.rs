@@ -9,10 +9,34 @@ use std::path::PathBuf;
 struct Args {
     #[command(subcommand)]
     command: Option<Command>,
+    /// Accepted for clients that pass it (VS Code); stdio is the only transport.
+    #[arg(long, global = true, hide = true)]
+    stdio: bool,
 }
 
 #[derive(Subcommand)]
 enum Command {
+    /// Speak the Language Server Protocol on stdin/stdout (the default with no command).
+    Serve {
+        /// Accepted for clients that pass it (VS Code); stdio is the only transport.
+        #[arg(long)]
+        stdio: bool,
+    },
+    /// Run every rule over the whole repo (for CI).
+    Check {
+        /// The project root; default: found from the current directory.
+        #[arg(long)]
+        root: Option<PathBuf>,
+        /// Output format.
+        #[arg(long, value_enum, default_value = "human")]
+        format: cli::check::Format,
+        /// Exit 1 when anything at or above this severity is found.
+        #[arg(long, value_enum, default_value = "error")]
+        fail_on: cli::check::FailOn,
+        /// Override a rule's severity: CODE=error|warning|info|hint|off (repeatable).
+        #[arg(long = "rule", value_name = "CODE=LEVEL")]
+        rules: Vec<String>,
+    },
     /// Render templates as makejinja would: the whole tree into --output, or one FILE to stdout.
     Render {
         /// The project root (a directory with makejinja.toml); default: found from the current directory.
@@ -41,10 +65,8 @@ fn main() {
                 2
             }
         },
-        None => {
-            eprintln!("homelab-lsp: the language server is not built yet; use `homelab-lsp render`");
-            2
-        }
+        Some(Command::Check { root, format, fail_on, rules }) => cli::check::run(root.as_deref(), format, fail_on, &rules),
+        None | Some(Command::Serve { .. }) => homelab_lsp::server::run_stdio(),
     };
     std::process::exit(code);
 }

@@ -1,3 +1,4 @@
 //! The command-line front end: `render` (and later `check` and `serve`).
 
+pub mod check;
 pub mod render;

@@ -311,7 +311,9 @@ pub fn names_in_tag(src: &str, token: &Token) -> Vec<NameUse> {
             i += 1;
             continue;
         }
-        if matches!(prev, Some(p) if p.kind == Tok::Pipe) {
+        // `#% filter indent(4) %#` names a filter right after the keyword.
+        let after_filter_kw = keyword == Some("filter") && i == 1;
+        if after_filter_kw || matches!(prev, Some(p) if p.kind == Tok::Pipe) {
             out.push(NameUse {
                 role: NameRole::Filter,
                 path: vec![word.to_string()],
@@ -430,6 +432,12 @@ mod tests {
                 (NameRole::Function, "talos_patches".into()),
             ]
         );
+    }
+
+    #[test]
+    fn filter_block_names_a_filter() {
+        let got = uses("#% filter indent(width=4, first=False) %#x#% endfilter %#");
+        assert_eq!(got, vec![(NameRole::Filter, "indent".into())]);
     }
 
     #[test]

@@ -162,6 +162,11 @@ fn instrument_raw(
     out.push_str(&text[copied..]);
 }
 
+/// The `'%s' % x` rewrite applied to a standalone expression.
+pub fn rewrite_expression_text(expr: &str) -> String {
+    rewrite_percent_format(expr).unwrap_or_else(|| expr.to_string())
+}
+
 /// Applies the source rewrites to one tag's inner text. `None` when nothing changed.
 fn rewrite_expression(inner: &str, is_block: bool) -> Option<String> {
     let mut changed = false;

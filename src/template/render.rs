@@ -194,6 +194,14 @@ impl Renderer {
         Ok(Rendered { text, line_map: Some(SourceLineMap { lines }) })
     }
 
+    /// Evaluates one expression against the data (for hovers on `if`/`for`). Names bound
+    /// inside the template (loop variables) are unknown here and evaluate as undefined.
+    pub fn eval_expression(&self, expr: &str) -> Result<Value, String> {
+        let source = super::prepare::rewrite_expression_text(expr);
+        let compiled = self.plain.compile_expression_owned(source).map_err(|e| e.to_string())?;
+        compiled.eval(&self.context).map_err(|e| e.to_string())
+    }
+
     /// The context the templates see (for hover and completion).
     pub fn context(&self) -> &Value {
         &self.context

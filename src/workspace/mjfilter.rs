@@ -3504,14 +3504,7 @@ impl<'a> Interp<'a> {
         Ok(out)
     }
 
-    fn call_method(
-        &mut self,
-        recv: Val<'a>,
-        name: &str,
-        args: &[Expr],
-        kwargs: &[(Rc<str>, Expr)],
-        line: u32,
-    ) -> R<Val<'a>> {
+    fn call_method(&mut self, recv: Val<'a>, name: &str, args: &[Expr], kwargs: &[(Rc<str>, Expr)], line: u32) -> R<Val<'a>> {
         check_method(&recv, name, kwargs.is_empty(), line)?;
         let argv = self.eval_all(args)?;
         apply_method(recv, name, argv, line)
@@ -3655,11 +3648,7 @@ fn apply_method<'a>(recv: Val<'a>, name: &str, argv: Vec<Val<'a>>, line: u32) ->
         }
         (_, "items") => {
             no_args(line)?;
-            let v = dict_items(&recv)
-                .unwrap_or_default()
-                .into_iter()
-                .map(|(k, v)| Val::Tuple(Rc::new(vec![k, v])))
-                .collect();
+            let v = dict_items(&recv).unwrap_or_default().into_iter().map(|(k, v)| Val::Tuple(Rc::new(vec![k, v]))).collect();
             Ok(Val::View(ViewKind::Items, Rc::new(v)))
         }
         (Val::Str(s), "startswith" | "endswith") => {
@@ -3682,19 +3671,13 @@ fn apply_method<'a>(recv: Val<'a>, name: &str, argv: Vec<Val<'a>>, line: u32) ->
                                 }
                             }
                             other => {
-                                return fail(
-                                    line,
-                                    format!("TypeError: tuple for {name} must only contain str, not {}", type_name(other)),
-                                )
+                                return fail(line, format!("TypeError: tuple for {name} must only contain str, not {}", type_name(other)))
                             }
                         }
                     }
                     Ok(Val::Bool(false))
                 }
-                other => fail(
-                    line,
-                    format!("TypeError: {name} first arg must be str or a tuple of str, not {}", type_name(other)),
-                ),
+                other => fail(line, format!("TypeError: {name} first arg must be str or a tuple of str, not {}", type_name(other))),
             }
         }
         (Val::Str(s), "lower" | "upper") => {
@@ -3720,9 +3703,7 @@ fn apply_method<'a>(recv: Val<'a>, name: &str, argv: Vec<Val<'a>>, line: u32) ->
                         _ => s.trim_end_matches(pred),
                     }
                 }
-                Some(other) => {
-                    return fail(line, format!("TypeError: {name} arg must be None or str, not {}", type_name(other)))
-                }
+                Some(other) => return fail(line, format!("TypeError: {name} arg must be None or str, not {}", type_name(other))),
             };
             Ok(owned_str(out))
         }

@@ -1,0 +1,226 @@
+//! `homelab-lsp check`: every rule over the whole repo, for CI.
+
+use super::render::{absolute, EXIT_FAILED, EXIT_OK, EXIT_PROJECT};
+use crate::ide::diagnostics::{file_diagnostics, generated_files, plain_yaml_files, repo_index, Diag};
+use crate::ide::ProjectAnalysis;
+use crate::template::syntax::LineIndex;
+use crate::workspace::{DiskVfs, Project};
+use crate::yaml::Severity;
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Format {
+    Human,
+    Json,
+    Github,
+    Sarif,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum FailOn {
+    Error,
+    Warning,
+}
+
+/// One reported problem, positioned for output (1-based lines and columns).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Report {
+    pub path: String,
+    pub line: usize,
+    pub column: usize,
+    #[serde(rename = "endLine")]
+    pub end_line: usize,
+    #[serde(rename = "endColumn")]
+    pub end_column: usize,
+    pub severity: &'static str,
+    pub code: &'static str,
+    pub message: String,
+    #[serde(skip)]
+    pub source_line: String,
+}
+
+fn severity_name(s: Severity) -> &'static str {
+    match s {
+        Severity::Error => "error",
+        Severity::Warning => "warning",
+        Severity::Info => "info",
+        Severity::Hint => "hint",
+    }
+}
+
+/// Applies `--rule code=level` overrides; `None` drops the diagnostic.
+fn apply_rule(d: &Diag, rules: &HashMap<String, String>) -> Option<Severity> {
+    match rules.get(d.code).map(String::as_str) {
+        Some("off") => None,
+        Some("error") => Some(Severity::Error),
+        Some("warning") => Some(Severity::Warning),
+        Some("info") => Some(Severity::Info),
+        Some("hint") => Some(Severity::Hint),
+        _ => Some(d.severity),
+    }
+}
+
+/// Every file `check` looks at, sorted and unique.
+pub fn files_to_check(pa: &ProjectAnalysis) -> Vec<PathBuf> {
+    let mut files: Vec<PathBuf> = pa
+        .project
+        .inventory
+        .all_files
+        .iter()
+        .map(|(_, _, p)| p.clone())
+        .filter(|p| match &pa.project.config.jinja_suffix {
+            Some(s) => p.to_string_lossy().ends_with(s.as_str()),
+            None => true,
+        })
+        .collect();
+    files.extend(plain_yaml_files(pa));
+    files.extend(generated_files(pa));
+    files.extend(pa.project.problems.iter().map(|p| p.file.clone()));
+    files.sort();
+    files.dedup();
+    files
+}
+
+/// Runs every rule over the project; reports sorted by path and position.
+pub fn check_project(project: Project, rules: &HashMap<String, String>) -> Vec<Report> {
+    let root = project.config.root.clone();
+    let pa = ProjectAnalysis::new(Arc::new(project), Arc::new(HashMap::new()));
+    let index = repo_index(&pa);
+    let mut reports = Vec::new();
+    for file in files_to_check(&pa) {
+        let Some(text) = pa.text(&file) else { continue };
+        let idx = LineIndex::new(&text);
+        for d in file_diagnostics(&pa, &file, Some(&index)) {
+            let Some(sev) = apply_rule(&d, rules) else { continue };
+            let (l1, c1) = idx.line_col(&text, d.range.start);
+            let (l2, c2) = idx.line_col(&text, d.range.end);
+            let source_line = text.lines().nth(l1).unwrap_or_default().to_string();
+            reports.push(Report {
+                path: file.strip_prefix(&root).unwrap_or(&file).to_string_lossy().into_owned(),
+                line: l1 + 1,
+                column: c1 + 1,
+                end_line: l2 + 1,
+                end_column: c2 + 1,
+                severity: severity_name(sev),
+                code: d.code,
+                message: d.message,
+                source_line,
+            });
+        }
+    }
+    reports.sort_by(|a, b| (&a.path, a.line, a.column, a.code).cmp(&(&b.path, b.line, b.column, b.code)));
+    reports.dedup();
+    reports
+}
+
+pub fn run(root: Option<&Path>, format: Format, fail_on: FailOn, rule_args: &[String]) -> i32 {
+    let mut rules = HashMap::new();
+    for r in rule_args {
+        match r.split_once('=') {
+            Some((code, level)) if matches!(level, "error" | "warning" | "info" | "hint" | "off") => {
+                rules.insert(code.to_string(), level.to_string());
+            }
+            _ => {
+                eprintln!("error: --rule takes CODE=LEVEL with LEVEL one of error, warning, info, hint, off (got '{r}')");
+                return EXIT_PROJECT;
+            }
+        }
+    }
+    let start = root.map(absolute).unwrap_or_else(|| std::env::current_dir().unwrap_or_else(|_| PathBuf::from(".")));
+    let project = match Project::discover(&absolute(&start), &DiskVfs) {
+        Ok(p) => p,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return EXIT_PROJECT;
+        }
+    };
+    let reports = check_project(project, &rules);
+    print_reports(&reports, format);
+    let failing = reports.iter().filter(|r| r.severity == "error" || (fail_on == FailOn::Warning && r.severity == "warning")).count();
+    if failing > 0 {
+        EXIT_FAILED
+    } else {
+        EXIT_OK
+    }
+}
+
+fn print_reports(reports: &[Report], format: Format) {
+    match format {
+        Format::Human => {
+            for r in reports {
+                println!("{}:{}:{}: {}[{}] {}", r.path, r.line, r.column, r.severity, r.code, r.message);
+                if !r.source_line.trim().is_empty() {
+                    println!("    {}", r.source_line.trim_end());
+                }
+            }
+            let errors = reports.iter().filter(|r| r.severity == "error").count();
+            let warnings = reports.iter().filter(|r| r.severity == "warning").count();
+            eprintln!("{errors} error{}, {warnings} warning{}", if errors == 1 { "" } else { "s" }, if warnings == 1 { "" } else { "s" });
+        }
+        Format::Json => println!("{}", serde_json::to_string_pretty(reports).unwrap_or_else(|_| "[]".into())),
+        Format::Github => {
+            for r in reports {
+                let level = match r.severity {
+                    "error" => "error",
+                    "warning" => "warning",
+                    _ => "notice",
+                };
+                println!(
+                    "::{level} file={},line={},col={},endLine={},endColumn={},title={}::{}",
+                    escape_property(&r.path),
+                    r.line,
+                    r.column,
+                    r.end_line,
+                    r.end_column,
+                    escape_property(r.code),
+                    escape_data(&r.message)
+                );
+            }
+        }
+        Format::Sarif => println!("{}", serde_json::to_string_pretty(&sarif(reports)).unwrap_or_default()),
+    }
+}
+
+/// GitHub workflow command escaping for the message part.
+fn escape_data(s: &str) -> String {
+    s.replace('%', "%25").replace('\r', "%0D").replace('\n', "%0A")
+}
+
+/// GitHub workflow command escaping for properties.
+fn escape_property(s: &str) -> String {
+    escape_data(s).replace(':', "%3A").replace(',', "%2C")
+}
+
+/// A SARIF 2.1.0 log for code scanning.
+pub fn sarif(reports: &[Report]) -> serde_json::Value {
+    let rules: Vec<serde_json::Value> = crate::ide::diagnostics::RULES
+        .iter()
+        .map(|(code, default)| serde_json::json!({ "id": code, "shortDescription": { "text": code }, "fullDescription": { "text": format!("homelab-lsp rule {code} (default: {default})") } }))
+        .collect();
+    let results: Vec<serde_json::Value> = reports
+        .iter()
+        .map(|r| {
+            serde_json::json!({
+                "ruleId": r.code,
+                "level": match r.severity { "error" => "error", "warning" => "warning", _ => "note" },
+                "message": { "text": r.message },
+                "locations": [{
+                    "physicalLocation": {
+                        "artifactLocation": { "uri": r.path },
+                        "region": { "startLine": r.line, "startColumn": r.column, "endLine": r.end_line, "endColumn": r.end_column }
+                    }
+                }]
+            })
+        })
+        .collect();
+    serde_json::json!({
+        "version": "2.1.0",
+        "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
+        "runs": [{
+            "tool": { "driver": { "name": "homelab-lsp", "version": env!("CARGO_PKG_VERSION"), "rules": rules } },
+            "results": results
+        }]
+    })
+}

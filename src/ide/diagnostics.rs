@@ -1,0 +1,594 @@
+//! Diagnostics for one file of a project: template syntax and render errors, undefined
+//! variables, unknown filters and functions, missing includes, checks on the rendered YAML
+//! mapped back to the template line, generated files edited by hand or drifted, and checks
+//! on hand-written YAML. The CLI's `check` and the server share this.
+
+use super::completion::did_you_mean;
+use super::cursor::bindings_before;
+use super::symbols::block_pairs;
+use super::{FileRole, ProjectAnalysis};
+use crate::template::builtins::{FILTERS, FUNCTIONS, TESTS};
+use crate::template::expr::{include_target, names_in_template, NameRole};
+use crate::template::plugins::{is_emulated, PluginNameKind};
+use crate::template::syntax::{lex, tag_keyword, LineIndex, TokenKind};
+use crate::template::{RenderErrorKind, UndefinedMode};
+use crate::workspace::{ProjectProblem, Severity as ProblemSeverity};
+use crate::yaml::{self, CheckOptions, RepoIndex, Severity};
+use std::ops::Range;
+use std::path::{Path, PathBuf};
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RelatedInfo {
+    pub path: PathBuf,
+    /// Byte range in that file; `None` means its first line.
+    pub range: Option<Range<usize>>,
+    pub message: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FixIt {
+    pub title: String,
+    pub edits: Vec<(PathBuf, Range<usize>, String)>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Diag {
+    pub code: &'static str,
+    pub severity: Severity,
+    /// Byte range in the checked file's current text.
+    pub range: Range<usize>,
+    pub message: String,
+    pub related: Vec<RelatedInfo>,
+    pub fixes: Vec<FixIt>,
+}
+
+impl Diag {
+    fn new(code: &'static str, severity: Severity, range: Range<usize>, message: impl Into<String>) -> Self {
+        Self { code, severity, range, message: message.into(), related: Vec::new(), fixes: Vec::new() }
+    }
+}
+
+/// Every rule code, with its default severity (for settings and docs).
+pub const RULES: &[(&str, &str)] = &[
+    ("template-syntax", "error"),
+    ("undefined-variable", "warning (error under undefined = \"strict\")"),
+    ("unknown-filter", "error"),
+    ("unknown-function", "error"),
+    ("missing-include", "error"),
+    ("render-error", "error"),
+    ("invalid-yaml", "error"),
+    ("missing-parent-refs", "error"),
+    ("unknown-gateway", "error"),
+    ("tailscale-ingress-class", "warning"),
+    ("plaintext-secret", "error (warning for *.sops.yaml not yet encrypted)"),
+    ("inline-credential", "warning"),
+    ("unknown-secret-ref", "warning"),
+    ("unknown-source-ref", "error"),
+    ("generated-file", "warning"),
+    ("drift", "warning"),
+    ("data-error", "error"),
+    ("config-error", "error"),
+    ("plugin-not-emulated", "warning"),
+    ("path-filter", "warning"),
+];
+
+/// Byte offset of a 0-based (line, char column).
+pub fn offset_of(text: &str, line: u32, col: u32) -> usize {
+    let idx = LineIndex::new(text);
+    let Some(start) = idx.line_start(line as usize) else { return text.len() };
+    let rest = &text[start..];
+    let line_text = rest.split('\n').next().unwrap_or_default();
+    start + line_text.char_indices().nth(col as usize).map_or(line_text.len(), |(i, _)| i)
+}
+
+/// The non-blank span of a line (for line-level diagnostics).
+pub fn line_span(text: &str, line: u32) -> Range<usize> {
+    let idx = LineIndex::new(text);
+    let Some(start) = idx.line_start(line as usize) else { return text.len()..text.len() };
+    let end = idx.line_start(line as usize + 1).map_or(text.len(), |e| e - 1);
+    let l = &text[start..end];
+    let lead = l.len() - l.trim_start().len();
+    let trail = l.trim_end().len();
+    if trail <= lead {
+        start..end
+    } else {
+        start + lead..start + trail
+    }
+}
+
+/// Diagnostics of one file. `index` is the repo-wide index (gateways, secrets, sources);
+/// `None` while it is still being built (reference checks are then skipped).
+pub fn file_diagnostics(pa: &ProjectAnalysis, path: &Path, index: Option<&RepoIndex>) -> Vec<Diag> {
+    let Some(text) = pa.text(path) else { return Vec::new() };
+    let empty = RepoIndex::default();
+    let opts = CheckOptions { check_references: index.is_some(), yaml_syntax: true };
+    let index = index.unwrap_or(&empty);
+    let mut out = match pa.role(path) {
+        FileRole::Template { name, entry } => {
+            if entry.is_none() && is_dead_template(pa, path, &name) {
+                // Excluded and included by nothing: makejinja never reads it.
+                Vec::new()
+            } else {
+                template_diagnostics(pa, path, &text, &name, entry.is_some(), index, &opts)
+            }
+        }
+        FileRole::Generated { entry } => generated_diagnostics(pa, path, &text, entry),
+        FileRole::Data { .. } | FileRole::Config => Vec::new(),
+        FileRole::Other => {
+            let is_yaml = path.extension().is_some_and(|e| e == "yaml" || e == "yml");
+            if is_yaml {
+                yaml::check(&text, path, index, &opts).into_iter().map(|f| from_finding(path, f, true)).collect()
+            } else {
+                Vec::new()
+            }
+        }
+    };
+    out.extend(problem_diagnostics(&pa.project.problems, path, &text));
+    out
+}
+
+/// Project problems (data errors, plugin names, path filters) that sit in `path`.
+pub fn problem_diagnostics(problems: &[ProjectProblem], path: &Path, text: &str) -> Vec<Diag> {
+    problems
+        .iter()
+        .filter(|p| p.file == path && p.severity != ProblemSeverity::Info)
+        .map(|p| {
+            let range = match p.line {
+                Some(l) => {
+                    let start = offset_of(text, l, p.col.unwrap_or(0));
+                    if p.col.is_some() {
+                        start..(start + 1).min(text.len()).max(start)
+                    } else {
+                        line_span(text, l)
+                    }
+                }
+                None => line_span(text, 0),
+            };
+            let severity = match p.severity {
+                ProblemSeverity::Error => Severity::Error,
+                ProblemSeverity::Warning => Severity::Warning,
+                ProblemSeverity::Info => Severity::Info,
+            };
+            Diag::new(p.code, severity, range, p.message.clone())
+        })
+        .collect()
+}
+
+fn from_finding(path: &Path, f: yaml::Finding, keep_fixes: bool) -> Diag {
+    Diag {
+        code: f.code,
+        severity: f.severity,
+        range: f.range.start..f.range.end,
+        message: f.message,
+        related: f
+            .related
+            .into_iter()
+            .map(|r| RelatedInfo { path: r.file, range: r.range.map(|r| r.start..r.end), message: r.message })
+            .collect(),
+        fixes: if keep_fixes {
+            f.fixes
+                .into_iter()
+                .map(|x| FixIt {
+                    title: x.title,
+                    edits: x.edits.into_iter().map(|e| (path.to_path_buf(), e.range.start..e.range.end, e.new_text)).collect(),
+                })
+                .collect()
+        } else {
+            Vec::new()
+        },
+    }
+}
+
+fn known_filter(pa: &ProjectAnalysis, name: &str) -> bool {
+    FILTERS.iter().any(|(n, ..)| *n == name)
+        || ["__pyformat", "dictsort", "tojson", "indent", "string", "join", "replace", "pprint", "safe", "escape"].contains(&name)
+        || (pa.project.plugin.flavor.is_some() && is_emulated(name))
+        || pa.project.plugin.declarations.names.iter().any(|d| d.name == name && d.kind == PluginNameKind::Filter)
+}
+
+fn known_function(pa: &ProjectAnalysis, name: &str, bound: &[(String, Range<usize>)]) -> bool {
+    FUNCTIONS.iter().any(|(n, ..)| *n == name)
+        || ["__mutable_list", "super", "caller", "loop", "self", "varargs", "kwargs"].contains(&name)
+        || (pa.project.plugin.flavor.is_some() && is_emulated(name))
+        || pa.project.plugin.declarations.names.iter().any(|d| d.name == name && d.kind == PluginNameKind::Function)
+        || bound.iter().any(|(n, _)| n == name)
+        || !crate::ide::hover::lookup(pa.renderer().context(), &[name.to_string()]).is_undefined()
+}
+
+/// Is the use of `path` at `offset` guarded: `| default(...)`, `is defined`, or inside an
+/// `if` whose condition mentions the same name?
+fn guarded(text: &str, tag: &Range<usize>, use_end: usize, head: &str, offset: usize, ifs: &[(Range<usize>, String)]) -> bool {
+    let after = text.get(use_end..tag.end).unwrap_or_default().trim_start();
+    if after.starts_with("is defined")
+        || after.starts_with("is not defined")
+        || after.starts_with("is undefined")
+        || after.starts_with("is none")
+        || after.starts_with("is not none")
+    {
+        return true;
+    }
+    // `x | default(...)`, possibly after other filters: any default in the rest of the tag.
+    if let Some(rest) = after.strip_prefix('|') {
+        let rest = rest.trim_start();
+        if rest.starts_with("default") || rest.starts_with("d(") || rest.starts_with("d ") {
+            return true;
+        }
+    }
+    if text.get(tag.clone()).is_some_and(|t| t.contains(&format!("{head} is defined")) || t.contains(&format!("{head} is not defined"))) {
+        return true;
+    }
+    ifs.iter().any(|(range, cond)| range.start <= offset && offset < range.end && mentions(cond, head))
+}
+
+fn mentions(cond: &str, head: &str) -> bool {
+    cond.match_indices(head).any(|(i, _)| {
+        let before = cond[..i].chars().next_back();
+        let after = cond[i + head.len()..].chars().next();
+        !before.is_some_and(|c| c.is_alphanumeric() || c == '_' || c == '.') && !after.is_some_and(|c| c.is_alphanumeric() || c == '_')
+    })
+}
+
+#[allow(clippy::too_many_arguments)]
+fn template_diagnostics(
+    pa: &ProjectAnalysis,
+    path: &Path,
+    text: &str,
+    name: &str,
+    rendered: bool,
+    index: &RepoIndex,
+    opts: &CheckOptions,
+) -> Vec<Diag> {
+    let syntax = pa.syntax();
+    let mut out = Vec::new();
+    let strict = pa.project.config.undefined == UndefinedMode::Strict;
+    let tokens = lex(text, syntax);
+    for t in tokens.iter().filter(|t| t.is_tag() && !t.closed) {
+        out.push(Diag::new(
+            "template-syntax",
+            Severity::Error,
+            t.span.start..(t.span.start + 2).min(text.len()),
+            "unterminated tag: the end delimiter is missing",
+        ));
+    }
+    // `if` blocks (opening tag .. closing tag) with their conditions, for guards.
+    let ifs: Vec<(Range<usize>, String)> =
+        block_pairs(text, syntax).into_iter().filter(|(kw, ..)| kw == "if").map(|(_, o, c, label)| (o.start..c.end, label)).collect();
+    let mut static_undefined = Vec::new();
+    let coverage = covered_lines(pa, name, rendered);
+    for u in names_in_template(text, syntax) {
+        let bound = bindings_before(text, syntax, u.ranges[0].start);
+        let head = &u.path[0];
+        match u.role {
+            NameRole::Filter if !known_filter(pa, head) => {
+                out.push(Diag::new(
+                    "unknown-filter",
+                    Severity::Error,
+                    u.ranges[0].clone(),
+                    format!("unknown filter '{head}': not built in, not emulated and not declared by the plugin"),
+                ));
+            }
+            NameRole::Test if !TESTS.iter().any(|(n, ..)| n == head) => {
+                out.push(Diag::new("unknown-filter", Severity::Error, u.ranges[0].clone(), format!("unknown test '{head}'")));
+            }
+            NameRole::Function if !known_function(pa, head, &bound) => {
+                out.push(Diag::new(
+                    "unknown-function",
+                    Severity::Error,
+                    u.ranges[0].clone(),
+                    format!("unknown function '{head}': not built in, not emulated and not declared by the plugin"),
+                ));
+            }
+            NameRole::Variable => {
+                let in_block = tokens.iter().any(|t| t.kind == TokenKind::Block && t.span == u.tag);
+                // A condition is itself the test for "is it set" (outside strict mode), and
+                // a use on a line that renders nothing with the current data is a branch
+                // not taken: feature-flagged templates would drown in noise otherwise.
+                if !strict && in_block {
+                    continue;
+                }
+                if !strict && !coverage.as_ref().is_some_and(|c| c.contains(&(LineIndex::new(text).line_of(u.ranges[0].start) as u32))) {
+                    continue;
+                }
+                if bound.iter().any(|(n, _)| n == head)
+                    || ["loop", "env", "self", "caller", "varargs", "kwargs", "namespace", "range", "dict"].contains(&head.as_str())
+                {
+                    continue;
+                }
+                // The longest defined prefix; report the first missing segment.
+                let ctx = pa.renderer().context();
+                let mut missing_at = None;
+                let mut cur = ctx.clone();
+                for (i, seg) in u.path.iter().enumerate() {
+                    if cur.kind() != minijinja::value::ValueKind::Map {
+                        break;
+                    }
+                    let next = cur.get_attr(seg).unwrap_or(minijinja::value::Value::UNDEFINED);
+                    if next.is_undefined() {
+                        missing_at = Some(i);
+                        break;
+                    }
+                    cur = next;
+                }
+                let Some(i) = missing_at else { continue };
+                let use_end = u.full_range().end;
+                if guarded(text, &u.tag, use_end, head, u.ranges[0].start, &ifs) {
+                    continue;
+                }
+                let dotted = u.path[..=i].join(".");
+                let mut msg = format!("'{dotted}' is not defined in the data");
+                if let Some(s) = did_you_mean(pa, &u.path[..=i]) {
+                    msg.push_str(&format!("; did you mean '{s}'?"));
+                }
+                let sev = if strict { Severity::Error } else { Severity::Warning };
+                let mut d = Diag::new("undefined-variable", sev, u.ranges[i].clone(), msg);
+                if i == 0 {
+                    if let Some(df) = pa.project.data_files.iter().find(|d| d.root.is_some()) {
+                        let end = df.text.as_ref().map_or(0, |t| t.len());
+                        let nl = if df.text.as_ref().is_some_and(|t| t.ends_with('\n') || t.is_empty()) { "" } else { "\n" };
+                        d.fixes.push(FixIt {
+                            title: format!(
+                                "Add '{head}' to {}",
+                                df.path.file_name().map(|f| f.to_string_lossy().into_owned()).unwrap_or_default()
+                            ),
+                            edits: vec![(df.path.clone(), end..end, format!("{nl}{head}: \"\"\n"))],
+                        });
+                    }
+                }
+                static_undefined.push(u.ranges[i].start);
+                out.push(d);
+            }
+            _ => {}
+        }
+    }
+    for t in &tokens {
+        if let Some((target, range)) = include_target(text, t) {
+            let ignore_missing = text[t.inner.clone()].contains("ignore missing");
+            if !ignore_missing && crate::template::render::validate_template_name(&target).is_err() {
+                out.push(Diag::new(
+                    "missing-include",
+                    Severity::Error,
+                    range,
+                    format!("include path '{target}' escapes the template inputs"),
+                ));
+            } else if !ignore_missing && pa.project.template_path(&target).is_none() {
+                let inputs = pa.project.config.input_labels.join(", ");
+                out.push(Diag::new("missing-include", Severity::Error, range, format!("'{target}' is not found in any input ({inputs})")));
+            }
+        }
+    }
+    let has_static_errors = !out.is_empty();
+    // Render: runtime errors and the checks on the rendered output.
+    let result = pa.render_traced(name);
+    match result {
+        Err(e) => {
+            let in_this = e.template == name;
+            let (range, message) = if in_this {
+                let start = e.range.as_ref().map(|r| r.start).unwrap_or_else(|| offset_of(text, e.line.unwrap_or(0), e.col.unwrap_or(0)));
+                let end = e.range.as_ref().map(|r| r.end).unwrap_or(start).max(start + 1).min(text.len()).max(start);
+                (start..end, e.message.clone())
+            } else {
+                let line = include_line_of(text, syntax, &e.template).unwrap_or(0);
+                (line_span(text, line), format!("in included template '{}': {}", e.template, e.message))
+            };
+            let code = match e.kind {
+                RenderErrorKind::Syntax => "template-syntax",
+                RenderErrorKind::UndefinedVariable => "undefined-variable",
+                RenderErrorKind::MissingInclude | RenderErrorKind::IncludeEscape => "missing-include",
+                RenderErrorKind::UnknownFilter | RenderErrorKind::UnknownTest => "unknown-filter",
+                RenderErrorKind::UnknownFunction => "unknown-function",
+                RenderErrorKind::Runtime => "render-error",
+            };
+            // Skip duplicates of what the static checks already reported.
+            let duplicate = has_static_errors && code != "template-syntax" && code != "render-error"
+                || out.iter().any(|d| d.code == code && d.range.start <= range.start && range.start <= d.range.end)
+                || (code == "undefined-variable" && static_undefined.iter().any(|s| range.contains(s)));
+            // Partials rendered on their own miss their parent's loop variables: only
+            // syntax errors count there.
+            if !duplicate && (rendered || code == "template-syntax") {
+                let mut d = Diag::new(code, Severity::Error, range, message);
+                if !in_this {
+                    if let Some(p) = pa.project.template_path(&e.template) {
+                        let prange = pa.text(&p).map(|t| line_span(&t, e.line.unwrap_or(0)));
+                        d.related.push(RelatedInfo { path: p, range: prange, message: "the error is here".into() });
+                    }
+                }
+                out.push(d);
+            }
+        }
+        Ok(r) if rendered => {
+            let entry = pa.project.inventory.by_source(path);
+            let output = entry.map(|e| e.output.clone()).unwrap_or_else(|| path.to_path_buf());
+            let is_yaml = output.extension().is_some_and(|e| e == "yaml" || e == "yml");
+            let blank = crate::workspace::project::is_python_blank(&r.text);
+            if is_yaml && !blank {
+                let map = r.line_map.unwrap_or_default();
+                let out_idx = LineIndex::new(&r.text);
+                for f in yaml::check(&r.text, &output, index, opts) {
+                    let out_line = out_idx.line_of(f.range.start);
+                    let (tline, via) = match map.origin(out_line) {
+                        Some((n, l)) if n == name => (l, None),
+                        Some((n, _)) => (include_line_of(text, syntax, n).unwrap_or(0), Some(n.to_string())),
+                        None => (0, None),
+                    };
+                    let mut d = from_finding(path, f, false);
+                    d.range = line_span(text, tline);
+                    d.message = match via {
+                        Some(p) => format!("{} (rendered output line {}, from '{p}')", d.message, out_line + 1),
+                        None => format!("{} (rendered output line {})", d.message, out_line + 1),
+                    };
+                    out.push(d);
+                }
+            }
+        }
+        Ok(_) => {}
+    }
+    suppress_in_template(text, syntax, out)
+}
+
+/// The line of `text` that includes `partial`.
+fn include_line_of(text: &str, syntax: &crate::template::TemplateSyntax, partial: &str) -> Option<u32> {
+    let tokens = lex(text, syntax);
+    let t = tokens.iter().find(|t| include_target(text, t).is_some_and(|(p, _)| p == partial))?;
+    Some(LineIndex::new(text).line_of(t.span.start) as u32)
+}
+
+/// `#| homelab-lsp: ignore[code] #|` on the line or the line above drops a diagnostic.
+fn suppress_in_template(text: &str, syntax: &crate::template::TemplateSyntax, diags: Vec<Diag>) -> Vec<Diag> {
+    let idx = LineIndex::new(text);
+    let mut rules: Vec<(usize, Option<Vec<String>>)> = Vec::new();
+    for t in lex(text, syntax).iter().filter(|t| t.kind == TokenKind::Comment) {
+        let body = text[t.inner.clone()].trim();
+        if let Some(rest) = body.strip_prefix("homelab-lsp:") {
+            let rest = rest.trim();
+            if let Some(list) = rest.strip_prefix("ignore") {
+                let codes = list
+                    .trim()
+                    .strip_prefix('[')
+                    .and_then(|l| l.split(']').next())
+                    .map(|l| l.split(',').map(|c| c.trim().to_string()).collect());
+                rules.push((idx.line_of(t.span.start), codes));
+            }
+        }
+    }
+    let _ = tag_keyword;
+    if rules.is_empty() {
+        return diags;
+    }
+    diags
+        .into_iter()
+        .filter(|d| {
+            let line = idx.line_of(d.range.start);
+            !rules.iter().any(|(l, codes)| (*l == line || *l + 1 == line) && codes.as_ref().is_none_or(|c| c.iter().any(|c| c == d.code)))
+        })
+        .collect()
+}
+
+fn generated_diagnostics(pa: &ProjectAnalysis, path: &Path, text: &str, entry: &crate::workspace::InventoryEntry) -> Vec<Diag> {
+    let mut out = Vec::new();
+    let rel = entry.source.strip_prefix(&pa.project.config.root).unwrap_or(&entry.source).display().to_string();
+    let on_disk = crate::workspace::vfs::read_text_file(path).ok();
+    let edited = pa.docs.contains_key(path) && on_disk.as_deref() != Some(text);
+    if edited {
+        let mut d = Diag::new(
+            "generated-file",
+            Severity::Warning,
+            line_span(text, 0),
+            format!("generated from {rel} by makejinja; `task configure` will overwrite this — edit the template instead"),
+        );
+        d.related.push(RelatedInfo { path: entry.source.clone(), range: None, message: "the template".into() });
+        out.push(d);
+    }
+    // Drift: the committed file differs from a fresh render of its template.
+    if let (Some(disk), Ok(fresh)) = (on_disk.as_deref(), pa.renderer().render(&entry.name)) {
+        if !edited && disk != fresh {
+            let first = disk
+                .lines()
+                .zip(fresh.lines())
+                .position(|(a, b)| a != b)
+                .unwrap_or_else(|| disk.lines().count().min(fresh.lines().count()));
+            let mut d = Diag::new(
+                "drift",
+                Severity::Warning,
+                line_span(text, first as u32),
+                format!(
+                    "differs from a fresh render of {rel} (first difference on this line); run `task configure` or update the template"
+                ),
+            );
+            d.related.push(RelatedInfo { path: entry.source.clone(), range: None, message: "the template".into() });
+            out.push(d);
+        }
+    }
+    out
+}
+
+/// Plain YAML files of the project (not templates, not generated outputs).
+pub fn plain_yaml_files(pa: &ProjectAnalysis) -> Vec<PathBuf> {
+    let root = &pa.project.config.root;
+    let inputs = &pa.project.config.inputs;
+    walkdir::WalkDir::new(root)
+        .max_depth(16)
+        .sort_by_file_name()
+        .into_iter()
+        .filter_entry(|e| {
+            let name = e.file_name().to_string_lossy();
+            e.depth() == 0 || !(e.file_type().is_dir() && (name.starts_with('.') || name == "node_modules" || name == "target"))
+        })
+        .filter_map(Result::ok)
+        .filter(|e| e.file_type().is_file())
+        .map(|e| e.into_path())
+        .filter(|p| p.extension().is_some_and(|x| x == "yaml" || x == "yml"))
+        .filter(|p| !inputs.iter().any(|i| p.starts_with(i)))
+        .filter(|p| pa.project.inventory.by_output(p).is_none())
+        .filter(|p| !pa.project.data_files.iter().any(|d| &d.path == p))
+        .collect()
+}
+
+/// Generated outputs that exist on disk.
+pub fn generated_files(pa: &ProjectAnalysis) -> Vec<PathBuf> {
+    pa.project.inventory.templates().map(|e| e.output.clone()).filter(|p| p.is_file()).collect()
+}
+
+/// What the whole repo defines: Gateways, Secrets and Flux sources, from hand-written YAML
+/// and from the rendered output of every template.
+pub fn repo_index(pa: &ProjectAnalysis) -> RepoIndex {
+    let mut index = RepoIndex::default();
+    for p in plain_yaml_files(pa) {
+        if let Some(text) = pa.text(&p) {
+            index.add(yaml::facts(&text, &p));
+        }
+    }
+    let renderer = pa.renderer();
+    for e in pa.project.inventory.templates() {
+        if !e.output.extension().is_some_and(|x| x == "yaml" || x == "yml") {
+            continue;
+        }
+        if let Ok(text) = renderer.render(&e.name) {
+            index.add(yaml::facts(&text, &e.output));
+        }
+    }
+    index
+}
+
+/// Excluded from rendering and included by no template: makejinja never reads it.
+fn is_dead_template(pa: &ProjectAnalysis, path: &Path, name: &str) -> bool {
+    let excluded = pa
+        .project
+        .inventory
+        .skipped
+        .iter()
+        .any(|s| s.source == path && matches!(s.reason, crate::workspace::inventory::SkipReason::Excluded { .. }));
+    excluded && includers(pa, name).is_empty()
+}
+
+/// Inventory templates that include `name`.
+fn includers(pa: &ProjectAnalysis, name: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    for e in pa.project.inventory.templates() {
+        let Some(src) = pa.text(&e.source) else { continue };
+        if !src.contains(name) {
+            continue;
+        }
+        if lex(&src, pa.syntax()).iter().any(|t| include_target(&src, t).is_some_and(|(p, _)| p == name)) {
+            out.push(e.name.clone());
+        }
+    }
+    out
+}
+
+/// Lines of template `name` that produce output with the current data: from its own
+/// traced render, or for a partial, from the templates that include it.
+fn covered_lines(pa: &ProjectAnalysis, name: &str, rendered: bool) -> Option<std::collections::HashSet<u32>> {
+    let renders: Vec<String> = if rendered { vec![name.to_string()] } else { includers(pa, name) };
+    let mut lines = std::collections::HashSet::new();
+    let mut any = false;
+    for r in renders {
+        let Ok(out) = pa.render_traced(&r) else { continue };
+        any = true;
+        for (n, l) in out.line_map.unwrap_or_default().lines.into_iter().flatten() {
+            if &*n == name {
+                lines.insert(l);
+            }
+        }
+    }
+    any.then_some(lines)
+}

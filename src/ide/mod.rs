@@ -1,0 +1,141 @@
+//! Editor features as plain functions of an immutable snapshot. Inputs and outputs are in
+//! editor terms (paths, byte offsets, labels); nothing here knows LSP or JSON.
+
+pub mod completion;
+pub mod cursor;
+pub mod diagnostics;
+pub mod goto;
+pub mod hover;
+pub mod navigation;
+pub mod references;
+pub mod secrets;
+pub mod symbols;
+pub mod tokens;
+
+use crate::template::{RenderError, Rendered, Renderer};
+use crate::workspace::data::DataNode;
+use crate::workspace::{EntryKind, InventoryEntry, Project};
+use std::collections::HashMap;
+use std::ops::Range;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, OnceLock};
+
+/// User settings that change what features return.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct FeatureSettings {
+    /// Show secret-looking values in hovers and completion instead of masking them.
+    pub show_secrets: bool,
+}
+
+/// A place in a file: byte range in that file's current text.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct FileRange {
+    pub path: PathBuf,
+    pub range: Range<usize>,
+}
+
+/// One project with the open documents laid over it, immutable.
+pub struct ProjectAnalysis {
+    pub project: Arc<Project>,
+    /// Open documents' text, by absolute path (templates, data files, YAML).
+    pub docs: Arc<HashMap<PathBuf, Arc<str>>>,
+    renderer: OnceLock<Renderer>,
+}
+
+/// What a file is to a project.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum FileRole<'a> {
+    /// A template under an input (rendered or excluded/partial); `name` is input-relative.
+    Template {
+        name: String,
+        entry: Option<&'a InventoryEntry>,
+    },
+    /// An output path of a template (a generated file).
+    Generated {
+        entry: &'a InventoryEntry,
+    },
+    /// One of the project's data files.
+    Data {
+        file: usize,
+    },
+    /// `makejinja.toml`.
+    Config,
+    Other,
+}
+
+impl ProjectAnalysis {
+    pub fn new(project: Arc<Project>, docs: Arc<HashMap<PathBuf, Arc<str>>>) -> Self {
+        Self { project, docs, renderer: OnceLock::new() }
+    }
+
+    /// The renderer over the project with unsaved template texts laid over.
+    pub fn renderer(&self) -> &Renderer {
+        self.renderer.get_or_init(|| {
+            let overlay =
+                self.docs.iter().filter(|(p, _)| self.project.template_name(p).is_some()).map(|(p, t)| (p.clone(), t.clone())).collect();
+            self.project.renderer(overlay)
+        })
+    }
+
+    /// The current text of a file: the open document, else the loaded source, else disk.
+    pub fn text(&self, path: &Path) -> Option<Arc<str>> {
+        if let Some(t) = self.docs.get(path) {
+            return Some(t.clone());
+        }
+        if let Some(Ok(t)) = self.project.sources.get(path) {
+            return Some(t.clone());
+        }
+        if let Some(df) = self.project.data_files.iter().find(|d| d.path == path) {
+            if let Some(t) = &df.text {
+                return Some(t.clone());
+            }
+        }
+        crate::workspace::vfs::read_text_file(path).ok().map(Arc::from)
+    }
+
+    pub fn role(&self, path: &Path) -> FileRole<'_> {
+        let p = &self.project;
+        if p.config.config_file.as_deref() == Some(path) {
+            return FileRole::Config;
+        }
+        if let Some(i) = p.data_files.iter().position(|d| d.path == path) {
+            return FileRole::Data { file: i };
+        }
+        if let Some(name) = p.template_name(path) {
+            return FileRole::Template { entry: p.inventory.by_source(path), name };
+        }
+        if let Some(entry) = p.inventory.by_output(path) {
+            if entry.kind == EntryKind::Template {
+                return FileRole::Generated { entry };
+            }
+        }
+        FileRole::Other
+    }
+
+    /// Renders the template with its line map (current unsaved text included).
+    pub fn render_traced(&self, name: &str) -> Result<Rendered, RenderError> {
+        self.renderer().render_with_line_map(name)
+    }
+
+    pub fn data(&self) -> &DataNode {
+        &self.project.data
+    }
+
+    pub fn syntax(&self) -> &crate::template::TemplateSyntax {
+        &self.project.config.syntax
+    }
+}
+
+/// The projects of the workspace, each with the open documents.
+#[derive(Clone, Default)]
+pub struct Analysis {
+    pub projects: Vec<Arc<ProjectAnalysis>>,
+    pub settings: FeatureSettings,
+}
+
+impl Analysis {
+    /// The project a file belongs to: the deepest root containing it.
+    pub fn project_for(&self, path: &Path) -> Option<&Arc<ProjectAnalysis>> {
+        self.projects.iter().filter(|p| path.starts_with(&p.project.config.root)).max_by_key(|p| p.project.config.root.components().count())
+    }
+}

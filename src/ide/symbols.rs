@@ -1,0 +1,178 @@
+//! Document symbols (the data key tree; template blocks and `set`s), folding ranges for
+//! blocks, and document links for include paths.
+
+use super::{Analysis, FileRole};
+use crate::template::expr::include_target;
+use crate::template::syntax::{lex, tag_keyword, TokenKind};
+use crate::workspace::data::{DataNode, DataValue};
+use std::ops::Range;
+use std::path::{Path, PathBuf};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SymbolKind {
+    Key,
+    Block,
+    Variable,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Symbol {
+    pub name: String,
+    pub detail: Option<String>,
+    pub kind: SymbolKind,
+    /// The whole construct.
+    pub range: Range<usize>,
+    /// The part to highlight (the key, the tag).
+    pub selection: Range<usize>,
+    pub children: Vec<Symbol>,
+}
+
+pub fn document_symbols(analysis: &Analysis, path: &Path) -> Vec<Symbol> {
+    let Some(pa) = analysis.project_for(path) else { return Vec::new() };
+    let Some(text) = pa.text(path) else { return Vec::new() };
+    match pa.role(path) {
+        FileRole::Data { file } => match &pa.project.data_files[file].root {
+            Some(root) => data_symbols(root, &text, file as u32),
+            None => Vec::new(),
+        },
+        FileRole::Template { .. } => template_symbols(&text, pa.syntax()),
+        _ => Vec::new(),
+    }
+}
+
+fn data_symbols(node: &DataNode, text: &str, file: u32) -> Vec<Symbol> {
+    let DataValue::Map(entries) = &node.value else { return Vec::new() };
+    let mut out = Vec::new();
+    for e in entries.iter().filter(|e| e.key.loc.file == file) {
+        let sel = super::navigation::key_range(text, e.key.loc.offset);
+        let end = node_end(&e.value, text).max(sel.end);
+        let detail = match &e.value.value {
+            DataValue::Map(m) => Some(format!("{} keys", m.len())),
+            DataValue::List(l) => Some(format!("{} items", l.len())),
+            other => Some(other.type_name().to_string()),
+        };
+        let children = match &e.value.value {
+            DataValue::Map(_) => data_symbols(&e.value, text, file),
+            _ => Vec::new(),
+        };
+        out.push(Symbol {
+            name: crate::workspace::data::pystr::py_str(&e.key.value),
+            detail,
+            kind: SymbolKind::Key,
+            range: sel.start..end,
+            selection: sel,
+            children,
+        });
+    }
+    out
+}
+
+/// The end of a value's text: the end of the last line its deepest descendant starts on.
+fn node_end(node: &DataNode, text: &str) -> usize {
+    let last = match &node.value {
+        DataValue::Map(m) => m.last().map(|e| node_end(&e.value, text)),
+        DataValue::List(l) => l.last().map(|n| node_end(n, text)),
+        _ => None,
+    };
+    last.unwrap_or_else(|| text[node.loc.offset.min(text.len())..].find('\n').map_or(text.len(), |i| node.loc.offset + i))
+}
+
+/// Open/close pairs of block tags: (keyword, opening tag range, closing tag range).
+pub fn block_pairs(src: &str, syntax: &crate::template::TemplateSyntax) -> Vec<(String, Range<usize>, Range<usize>, String)> {
+    let tokens = lex(src, syntax);
+    let mut stack: Vec<(String, Range<usize>, String)> = Vec::new();
+    let mut out = Vec::new();
+    for t in tokens.iter().filter(|t| t.kind == TokenKind::Block) {
+        let Some(kw) = tag_keyword(src, t) else { continue };
+        let inner = src[t.inner.clone()].trim().to_string();
+        match kw {
+            "if" | "for" | "filter" | "macro" | "call" | "block" | "with" | "raw" | "autoescape" => {
+                stack.push((kw.to_string(), t.span.clone(), inner));
+            }
+            "set" if !inner.contains('=') => stack.push(("set".into(), t.span.clone(), inner)),
+            k if k.starts_with("end") => {
+                let opener = &k[3..];
+                if let Some(pos) = stack.iter().rposition(|(o, ..)| o == opener) {
+                    let (o, r, label) = stack.remove(pos);
+                    stack.truncate(pos);
+                    out.push((o, r, t.span.clone(), label));
+                }
+            }
+            _ => {}
+        }
+    }
+    out
+}
+
+fn template_symbols(src: &str, syntax: &crate::template::TemplateSyntax) -> Vec<Symbol> {
+    let mut flat: Vec<Symbol> = block_pairs(src, syntax)
+        .into_iter()
+        .map(|(kw, open, close, label)| Symbol {
+            name: label,
+            detail: Some(kw),
+            kind: SymbolKind::Block,
+            range: open.start..close.end,
+            selection: open,
+            children: Vec::new(),
+        })
+        .collect();
+    for t in lex(src, syntax).iter().filter(|t| t.kind == TokenKind::Block) {
+        if tag_keyword(src, t) == Some("set") {
+            let inner = src[t.inner.clone()].trim();
+            if inner.contains('=') {
+                flat.push(Symbol {
+                    name: inner.to_string(),
+                    detail: Some("set".into()),
+                    kind: SymbolKind::Variable,
+                    range: t.span.clone(),
+                    selection: t.span.clone(),
+                    children: Vec::new(),
+                });
+            }
+        }
+    }
+    nest(flat)
+}
+
+/// Turns flat, possibly nested ranges into a tree.
+fn nest(mut flat: Vec<Symbol>) -> Vec<Symbol> {
+    flat.sort_by(|a, b| a.range.start.cmp(&b.range.start).then(b.range.end.cmp(&a.range.end)));
+    fn insert(into: &mut Vec<Symbol>, s: Symbol) {
+        if let Some(parent) = into.last_mut() {
+            if parent.range.start <= s.range.start && s.range.end <= parent.range.end && parent.range != s.range {
+                insert(&mut parent.children, s);
+                return;
+            }
+        }
+        into.push(s);
+    }
+    let mut out = Vec::new();
+    for s in flat {
+        insert(&mut out, s);
+    }
+    out
+}
+
+/// Folding ranges as byte ranges (opening tag start .. closing tag start).
+pub fn folding_ranges(analysis: &Analysis, path: &Path) -> Vec<Range<usize>> {
+    let Some(pa) = analysis.project_for(path) else { return Vec::new() };
+    let Some(text) = pa.text(path) else { return Vec::new() };
+    match pa.role(path) {
+        FileRole::Template { .. } => block_pairs(&text, pa.syntax()).into_iter().map(|(_, o, c, _)| o.start..c.start).collect(),
+        _ => Vec::new(),
+    }
+}
+
+/// Include paths as links to the partial they resolve to.
+pub fn document_links(analysis: &Analysis, path: &Path) -> Vec<(Range<usize>, PathBuf)> {
+    let Some(pa) = analysis.project_for(path) else { return Vec::new() };
+    if !matches!(pa.role(path), FileRole::Template { .. }) {
+        return Vec::new();
+    }
+    let Some(text) = pa.text(path) else { return Vec::new() };
+    lex(&text, pa.syntax())
+        .iter()
+        .filter_map(|t| include_target(&text, t))
+        .filter_map(|(target, range)| pa.project.template_path(&target).map(|p| (range, p)))
+        .collect()
+}

@@ -1,0 +1,1023 @@
+//! The language server: the only code that knows LSP types and JSON. Notifications mutate
+//! the state in arrival order under one lock; requests take a snapshot and run on the
+//! blocking pool behind `catch_unwind`, so a panic becomes an error response.
+
+pub mod convert;
+pub mod settings;
+pub mod state;
+
+use crate::ide::{self, Analysis, FileRange, ProjectAnalysis};
+use crate::workspace::{config, Project};
+use convert::{path_to_uri, uri_to_path, Encoding, LineIndex};
+use serde::{Deserialize, Serialize};
+use settings::Settings;
+use state::{Document, State};
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+use tower_lsp_server::jsonrpc::{Error as RpcError, Result as RpcResult};
+use tower_lsp_server::ls_types::*;
+use tower_lsp_server::{Client, LanguageServer, LspService, Server};
+
+/// Debounce between the last keystroke and re-checking a document.
+const DIAGNOSTICS_DEBOUNCE_MS: u64 = 40;
+
+pub struct Backend {
+    client: Client,
+    state: Arc<Mutex<State>>,
+    /// Per-document generation: a diagnostics run publishes only if still the latest.
+    generations: Arc<dashmap::DashMap<PathBuf, u64>>,
+    /// Repo indexes (gateways, secrets, sources) by project root.
+    indexes: Arc<dashmap::DashMap<PathBuf, Arc<crate::yaml::RepoIndex>>>,
+    /// Files with diagnostics published, so stale ones can be cleared.
+    published: Arc<dashmap::DashMap<PathBuf, ()>>,
+}
+
+fn lock(state: &Mutex<State>) -> std::sync::MutexGuard<'_, State> {
+    state.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// Runs `f` on the blocking pool; a panic becomes an internal-error response.
+async fn run<T: Send + 'static>(what: &'static str, f: impl FnOnce() -> T + Send + 'static) -> RpcResult<T> {
+    let joined = tokio::task::spawn_blocking(move || std::panic::catch_unwind(std::panic::AssertUnwindSafe(f))).await;
+    match joined {
+        Ok(Ok(v)) => Ok(v),
+        Ok(Err(panic)) => {
+            let msg =
+                panic.downcast_ref::<String>().cloned().or_else(|| panic.downcast_ref::<&str>().map(|s| s.to_string())).unwrap_or_default();
+            Err(RpcError {
+                code: tower_lsp_server::jsonrpc::ErrorCode::InternalError,
+                message: format!("{what} failed: internal error ({msg})").into(),
+                data: None,
+            })
+        }
+        Err(e) => Err(RpcError {
+            code: tower_lsp_server::jsonrpc::ErrorCode::InternalError,
+            message: format!("{what} failed: {e}").into(),
+            data: None,
+        }),
+    }
+}
+
+fn invalid_params(msg: impl Into<String>) -> RpcError {
+    RpcError { code: tower_lsp_server::jsonrpc::ErrorCode::InvalidParams, message: msg.into().into(), data: None }
+}
+
+/// Finds the projects under a workspace folder: every `makejinja.toml` (not inside hidden
+/// or vendored directories), else a fallback layout at the folder or an ancestor.
+pub fn discover_projects(folder: &Path) -> Vec<(PathBuf, config::Layout)> {
+    let mut out: Vec<(PathBuf, config::Layout)> = walkdir::WalkDir::new(folder)
+        .max_depth(6)
+        .into_iter()
+        .filter_entry(|e| {
+            let n = e.file_name().to_string_lossy();
+            e.depth() == 0 || !(e.file_type().is_dir() && (n.starts_with('.') || n == "node_modules" || n == "target" || n == "kubernetes"))
+        })
+        .filter_map(Result::ok)
+        .filter(|e| e.file_type().is_file() && e.file_name() == config::CONFIG_FILE)
+        .filter_map(|e| e.path().parent().map(|p| (p.to_path_buf(), config::Layout::Configured)))
+        .collect();
+    if out.is_empty() {
+        if let Some(found) = config::discover_root(folder) {
+            out.push(found);
+        }
+    }
+    out
+}
+
+impl Backend {
+    fn new(client: Client) -> Self {
+        Self {
+            client,
+            state: Arc::new(Mutex::new(State::default())),
+            generations: Default::default(),
+            indexes: Default::default(),
+            published: Default::default(),
+        }
+    }
+
+    fn snapshot(&self) -> Analysis {
+        lock(&self.state).analysis()
+    }
+
+    fn encoding(&self) -> Encoding {
+        lock(&self.state).encoding
+    }
+
+    /// (path, byte offset) of a text document position.
+    fn locate(&self, params: &TextDocumentPositionParams) -> RpcResult<(PathBuf, usize)> {
+        let path = uri_to_path(&params.text_document.uri).ok_or_else(|| invalid_params("not a file: URI"))?;
+        let offset = lock(&self.state)
+            .line_index_offset(&path, params.position)
+            .ok_or_else(|| invalid_params(format!("unknown file {}", path.display())))?;
+        Ok((path, offset))
+    }
+
+    /// Loads (or reloads) the projects of all folders, with work-done progress.
+    async fn index_all(&self) {
+        let folders = lock(&self.state).folders.clone();
+        let token = NumberOrString::String("homelab-lsp/indexing".into());
+        let created = self.client.create_work_done_progress(token.clone()).await.is_ok();
+        let progress = if created {
+            Some(self.client.progress(token, "Indexing").with_message("looking for makejinja projects").begin().await)
+        } else {
+            None
+        };
+        let roots: Vec<(PathBuf, config::Layout)> = {
+            let folders = folders.clone();
+            tokio::task::spawn_blocking(move || folders.iter().flat_map(|f| discover_projects(f)).collect()).await.unwrap_or_default()
+        };
+        for (root, layout) in &roots {
+            if let Some(p) = &progress {
+                p.report(format!("loading {}", root.display())).await;
+            }
+            self.load_project(root, *layout).await;
+        }
+        let n = lock(&self.state).projects.len();
+        if let Some(p) = progress {
+            p.finish_with_message(format!("{n} project{} indexed", if n == 1 { "" } else { "s" })).await;
+        }
+        self.client.log_message(MessageType::INFO, format!("homelab-lsp: indexed {n} project(s)")).await;
+        self.publish_all().await;
+    }
+
+    async fn load_project(&self, root: &Path, layout: config::Layout) {
+        let vfs = lock(&self.state).overlay_vfs();
+        let root_owned = root.to_path_buf();
+        let loaded = tokio::task::spawn_blocking(move || Project::load(&root_owned, layout, &vfs)).await;
+        let mut st = lock(&self.state);
+        match loaded {
+            Ok(Ok(project)) => {
+                st.broken.remove(root);
+                st.projects.insert(root.to_path_buf(), Arc::new(project));
+            }
+            Ok(Err(e)) => {
+                st.projects.remove(root);
+                st.broken.insert(root.to_path_buf(), e);
+            }
+            Err(_) => {}
+        }
+        st.invalidate();
+        drop(st);
+        self.indexes.remove(root);
+    }
+
+    /// The repo index of a project, built on first use (off the async threads).
+    async fn repo_index(&self, pa: &Arc<ProjectAnalysis>) -> Arc<crate::yaml::RepoIndex> {
+        let root = pa.project.config.root.clone();
+        if let Some(i) = self.indexes.get(&root) {
+            return i.clone();
+        }
+        let pa2 = pa.clone();
+        let index = Arc::new(tokio::task::spawn_blocking(move || ide::diagnostics::repo_index(&pa2)).await.unwrap_or_default());
+        self.indexes.insert(root, index.clone());
+        index
+    }
+
+    /// Checks every file of every project (after indexing and watched-file changes).
+    async fn publish_all(&self) {
+        let analysis = self.snapshot();
+        let mut files: Vec<PathBuf> = Vec::new();
+        for pa in &analysis.projects {
+            let pa2 = pa.clone();
+            let mut f = tokio::task::spawn_blocking(move || {
+                let mut v: Vec<PathBuf> = pa2
+                    .project
+                    .inventory
+                    .all_files
+                    .iter()
+                    .map(|(_, _, p)| p.clone())
+                    .filter(|p| p.to_string_lossy().ends_with(".j2"))
+                    .collect();
+                v.extend(ide::diagnostics::plain_yaml_files(&pa2));
+                v.extend(ide::diagnostics::generated_files(&pa2));
+                v.extend(pa2.project.problems.iter().map(|p| p.file.clone()));
+                v
+            })
+            .await
+            .unwrap_or_default();
+            files.append(&mut f);
+        }
+        let broken: Vec<PathBuf> = lock(&self.state).broken.values().map(|e| e.file.clone()).collect();
+        files.extend(broken);
+        files.extend(lock(&self.state).docs.keys().cloned());
+        files.sort();
+        files.dedup();
+        // Clear what no longer applies.
+        let stale: Vec<PathBuf> = self.published.iter().map(|e| e.key().clone()).filter(|p| !files.contains(p)).collect();
+        for p in stale {
+            self.published.remove(&p);
+            if let Some(uri) = path_to_uri(&p) {
+                self.client.publish_diagnostics(uri, Vec::new(), None).await;
+            }
+        }
+        for f in files {
+            self.publish_file(&analysis, &f, None).await;
+        }
+    }
+
+    /// Schedules a debounced re-check of one document; stale runs are dropped.
+    fn schedule(&self, path: PathBuf) {
+        let generation = {
+            let mut g = self.generations.entry(path.clone()).or_insert(0);
+            *g += 1;
+            *g
+        };
+        let this = self.clone_handles();
+        tokio::spawn(async move {
+            tokio::time::sleep(std::time::Duration::from_millis(DIAGNOSTICS_DEBOUNCE_MS)).await;
+            if this.generations.get(&path).map(|g| *g) != Some(generation) {
+                return;
+            }
+            let analysis = this.snapshot();
+            this.publish_file(&analysis, &path, Some(generation)).await;
+        });
+    }
+
+    fn clone_handles(&self) -> Backend {
+        Backend {
+            client: self.client.clone(),
+            state: self.state.clone(),
+            generations: self.generations.clone(),
+            indexes: self.indexes.clone(),
+            published: self.published.clone(),
+        }
+    }
+
+    async fn publish_file(&self, analysis: &Analysis, path: &Path, generation: Option<u64>) {
+        let Some(uri) = path_to_uri(path) else { return };
+        let (enc, rules, version, config_error) = {
+            let st = lock(&self.state);
+            let config_error = st.broken.values().find(|e| e.file == path).cloned();
+            (st.encoding, st.settings.rules.clone(), st.docs.get(path).map(|d| d.version), config_error)
+        };
+        let pa = analysis.project_for(path).cloned();
+        let index = match &pa {
+            Some(pa) => Some(self.repo_index(pa).await),
+            None => None,
+        };
+        let path_owned = path.to_path_buf();
+        let result = run("diagnostics", move || {
+            let mut diags = Vec::new();
+            let mut text: Option<Arc<str>> = None;
+            if let Some(pa) = &pa {
+                diags = ide::diagnostics::file_diagnostics(pa, &path_owned, index.as_deref());
+                text = pa.text(&path_owned);
+            }
+            if let Some(e) = config_error {
+                let t = crate::workspace::vfs::read_text_file(&path_owned).unwrap_or_default();
+                let start = ide::diagnostics::offset_of(&t, e.line.unwrap_or(0), e.col.unwrap_or(0));
+                diags.push(ide::diagnostics::Diag {
+                    code: "config-error",
+                    severity: crate::yaml::Severity::Error,
+                    range: start..(start + 1).min(t.len()).max(start),
+                    message: e.message.clone(),
+                    related: Vec::new(),
+                    fixes: Vec::new(),
+                });
+                text = Some(Arc::from(t));
+            }
+            let text = text.unwrap_or_default();
+            to_lsp_diagnostics(&diags, &text, enc, &rules)
+        })
+        .await;
+        let Ok(diags) = result else { return };
+        if let Some(g) = generation {
+            if self.generations.get(path).map(|x| *x) != Some(g) {
+                return; // a newer edit arrived; its run will publish
+            }
+        }
+        if diags.is_empty() && !self.published.contains_key(path) {
+            return;
+        }
+        if diags.is_empty() {
+            self.published.remove(path);
+        } else {
+            self.published.insert(path.to_path_buf(), ());
+        }
+        self.client.publish_diagnostics(uri, diags, version).await;
+    }
+
+    /// Whether a path change requires reloading its project (data, config, plugin, inventory).
+    fn affects_project(st: &State, path: &Path) -> Option<PathBuf> {
+        let root = st.root_for(path)?;
+        if let Some(p) = st.projects.get(&root) {
+            let is_data = p.data_files.iter().any(|d| d.path == path) || p.config.data.iter().any(|d| path.starts_with(d));
+            let is_config = p.config.config_file.as_deref() == Some(path);
+            let is_plugin = p.plugin.file.as_deref() == Some(path) || path.extension().is_some_and(|e| e == "py");
+            if is_data || is_config || is_plugin {
+                return Some(root);
+            }
+        } else {
+            return Some(root);
+        }
+        None
+    }
+}
+
+fn severity_for(code: &str, default: crate::yaml::Severity, rules: &HashMap<String, String>) -> Option<DiagnosticSeverity> {
+    let s = match rules.get(code).map(String::as_str) {
+        Some("off") => return None,
+        Some("error") => DiagnosticSeverity::ERROR,
+        Some("warning") => DiagnosticSeverity::WARNING,
+        Some("info") => DiagnosticSeverity::INFORMATION,
+        Some("hint") => DiagnosticSeverity::HINT,
+        _ => match default {
+            crate::yaml::Severity::Error => DiagnosticSeverity::ERROR,
+            crate::yaml::Severity::Warning => DiagnosticSeverity::WARNING,
+            crate::yaml::Severity::Info => DiagnosticSeverity::INFORMATION,
+            crate::yaml::Severity::Hint => DiagnosticSeverity::HINT,
+        },
+    };
+    Some(s)
+}
+
+fn to_lsp_diagnostics(diags: &[ide::diagnostics::Diag], text: &str, enc: Encoding, rules: &HashMap<String, String>) -> Vec<Diagnostic> {
+    let idx = LineIndex::new(text);
+    diags
+        .iter()
+        .filter_map(|d| {
+            let severity = severity_for(d.code, d.severity, rules)?;
+            let related: Vec<DiagnosticRelatedInformation> = d
+                .related
+                .iter()
+                .filter_map(|r| {
+                    let uri = path_to_uri(&r.path)?;
+                    let range = match &r.range {
+                        Some(rr) => {
+                            let t = crate::workspace::vfs::read_text_file(&r.path).unwrap_or_default();
+                            LineIndex::new(&t).range(rr, enc)
+                        }
+                        None => Range::default(),
+                    };
+                    Some(DiagnosticRelatedInformation { location: Location::new(uri, range), message: r.message.clone() })
+                })
+                .collect();
+            Some(Diagnostic {
+                range: idx.range(&d.range, enc),
+                severity: Some(severity),
+                code: Some(NumberOrString::String(d.code.to_string())),
+                source: Some("homelab-lsp".into()),
+                message: d.message.clone(),
+                related_information: if related.is_empty() { None } else { Some(related) },
+                data: if d.fixes.is_empty() { None } else { Some(serde_json::json!({ "fixes": d.fixes.iter().map(|f| serde_json::json!({"title": f.title, "edits": f.edits.iter().map(|(p, r, t)| serde_json::json!({"path": p, "start": r.start, "end": r.end, "text": t})).collect::<Vec<_>>()})).collect::<Vec<_>>() })) },
+                ..Default::default()
+            })
+        })
+        .collect()
+}
+
+fn file_location(analysis: &Analysis, fr: &FileRange, enc: Encoding) -> Option<Location> {
+    let text = analysis
+        .project_for(&fr.path)
+        .and_then(|pa| pa.text(&fr.path))
+        .or_else(|| crate::workspace::vfs::read_text_file(&fr.path).ok().map(Arc::from))?;
+    Some(Location::new(path_to_uri(&fr.path)?, LineIndex::new(&text).range(&fr.range, enc)))
+}
+
+#[derive(Deserialize)]
+struct UriParams {
+    uri: Uri,
+}
+
+#[derive(Deserialize)]
+struct UriLineParams {
+    uri: Uri,
+    line: u32,
+}
+
+#[derive(Serialize)]
+struct LineRef {
+    uri: Uri,
+    line: u32,
+}
+
+#[derive(Serialize)]
+struct PreviewResult {
+    text: String,
+    #[serde(rename = "lineMap")]
+    line_map: Vec<Option<LineRef>>,
+}
+
+#[derive(Serialize)]
+struct UriResult {
+    uri: Uri,
+}
+
+impl Backend {
+    async fn rendered_preview(&self, params: UriParams) -> RpcResult<PreviewResult> {
+        let path = uri_to_path(&params.uri).ok_or_else(|| invalid_params("not a file: URI"))?;
+        let analysis = self.snapshot();
+        let result = run("renderedPreview", move || {
+            let pa = analysis.project_for(&path).ok_or_else(|| format!("{} is not in a makejinja project", path.display()))?;
+            ide::navigation::rendered_preview(pa, &path)
+        })
+        .await?;
+        let preview =
+            result.map_err(|m| RpcError { code: tower_lsp_server::jsonrpc::ErrorCode::ServerError(1), message: m.into(), data: None })?;
+        let line_map =
+            preview.line_map.into_iter().map(|o| o.and_then(|(p, l)| path_to_uri(&p).map(|uri| LineRef { uri, line: l }))).collect();
+        Ok(PreviewResult { text: preview.text, line_map })
+    }
+
+    async fn generated_file(&self, params: UriParams) -> RpcResult<Option<UriResult>> {
+        let path = uri_to_path(&params.uri).ok_or_else(|| invalid_params("not a file: URI"))?;
+        let analysis = self.snapshot();
+        let out =
+            run("generatedFile", move || analysis.project_for(&path).and_then(|pa| ide::navigation::generated_file(pa, &path))).await?;
+        Ok(out.and_then(|p| path_to_uri(&p)).map(|uri| UriResult { uri }))
+    }
+
+    async fn template_source(&self, params: UriLineParams) -> RpcResult<Option<LineRef>> {
+        let path = uri_to_path(&params.uri).ok_or_else(|| invalid_params("not a file: URI"))?;
+        let analysis = self.snapshot();
+        let line = params.line as usize;
+        let out =
+            run("templateSource", move || analysis.project_for(&path).and_then(|pa| ide::navigation::template_source(pa, &path, line)))
+                .await?;
+        Ok(out.and_then(|(p, l)| path_to_uri(&p).map(|uri| LineRef { uri, line: l })))
+    }
+}
+
+impl LanguageServer for Backend {
+    async fn initialize(&self, params: InitializeParams) -> RpcResult<InitializeResult> {
+        let mut st = lock(&self.state);
+        let utf8 = params
+            .capabilities
+            .general
+            .as_ref()
+            .and_then(|g| g.position_encodings.as_ref())
+            .is_some_and(|e| e.contains(&PositionEncodingKind::UTF8));
+        st.encoding = if utf8 { Encoding::Utf8 } else { Encoding::Utf16 };
+        if let Some(opts) = &params.initialization_options {
+            st.settings = Settings::from_json(opts);
+        }
+        let mut folders: Vec<PathBuf> = params.workspace_folders.unwrap_or_default().iter().filter_map(|f| uri_to_path(&f.uri)).collect();
+        #[allow(deprecated)]
+        if folders.is_empty() {
+            if let Some(root) = params.root_uri.as_ref().and_then(uri_to_path) {
+                folders.push(root);
+            }
+        }
+        if folders.is_empty() {
+            if let Ok(cwd) = std::env::current_dir() {
+                folders.push(cwd);
+            }
+        }
+        st.folders = folders;
+        let legend = SemanticTokensLegend {
+            token_types: ide::tokens::LEGEND.iter().map(|t| SemanticTokenType::new(t)).collect(),
+            token_modifiers: Vec::new(),
+        };
+        Ok(InitializeResult {
+            server_info: Some(ServerInfo { name: "homelab-lsp".into(), version: Some(env!("CARGO_PKG_VERSION").into()) }),
+            capabilities: ServerCapabilities {
+                position_encoding: Some(if utf8 { PositionEncodingKind::UTF8 } else { PositionEncodingKind::UTF16 }),
+                text_document_sync: Some(TextDocumentSyncCapability::Options(TextDocumentSyncOptions {
+                    open_close: Some(true),
+                    change: Some(TextDocumentSyncKind::INCREMENTAL),
+                    save: Some(TextDocumentSyncSaveOptions::Supported(true)),
+                    ..Default::default()
+                })),
+                completion_provider: Some(CompletionOptions {
+                    trigger_characters: Some(vec![".".into(), "|".into(), " ".into(), "'".into(), "\"".into(), "[".into()]),
+                    ..Default::default()
+                }),
+                hover_provider: Some(HoverProviderCapability::Simple(true)),
+                definition_provider: Some(OneOf::Left(true)),
+                references_provider: Some(OneOf::Left(true)),
+                rename_provider: Some(OneOf::Right(RenameOptions {
+                    prepare_provider: Some(true),
+                    work_done_progress_options: Default::default(),
+                })),
+                document_symbol_provider: Some(OneOf::Left(true)),
+                folding_range_provider: Some(FoldingRangeProviderCapability::Simple(true)),
+                document_link_provider: Some(DocumentLinkOptions {
+                    resolve_provider: Some(false),
+                    work_done_progress_options: Default::default(),
+                }),
+                code_action_provider: Some(CodeActionProviderCapability::Options(CodeActionOptions {
+                    code_action_kinds: Some(vec![CodeActionKind::QUICKFIX]),
+                    ..Default::default()
+                })),
+                semantic_tokens_provider: Some(SemanticTokensServerCapabilities::SemanticTokensOptions(SemanticTokensOptions {
+                    legend,
+                    full: Some(SemanticTokensFullOptions::Bool(true)),
+                    range: Some(false),
+                    ..Default::default()
+                })),
+                workspace: Some(WorkspaceServerCapabilities {
+                    workspace_folders: Some(WorkspaceFoldersServerCapabilities {
+                        supported: Some(true),
+                        change_notifications: Some(OneOf::Left(true)),
+                    }),
+                    file_operations: None,
+                }),
+                ..Default::default()
+            },
+            offset_encoding: None,
+        })
+    }
+
+    async fn initialized(&self, _: InitializedParams) {
+        // Settings from workspace/configuration, when the client supports it.
+        if let Ok(values) = self.client.configuration(vec![ConfigurationItem { scope_uri: None, section: Some("homelabLsp".into()) }]).await
+        {
+            if let Some(v) = values.first().filter(|v| !v.is_null()) {
+                lock(&self.state).settings = Settings::from_json(v);
+            }
+        }
+        let watchers = ["**/makejinja.toml", "**/*.j2", "**/*.{yaml,yml,toml,json}", "**/.mjfilter.py", "**/*.py", "**/*.key", "**/*.txt"]
+            .iter()
+            .map(|g| FileSystemWatcher { glob_pattern: GlobPattern::String(g.to_string()), kind: None })
+            .collect();
+        let registration = Registration {
+            id: "homelab-lsp-watch".into(),
+            method: "workspace/didChangeWatchedFiles".into(),
+            register_options: serde_json::to_value(DidChangeWatchedFilesRegistrationOptions { watchers }).ok(),
+        };
+        let _ = self.client.register_capability(vec![registration]).await;
+        let this = self.clone_handles();
+        tokio::spawn(async move { this.index_all().await });
+    }
+
+    async fn shutdown(&self) -> RpcResult<()> {
+        Ok(())
+    }
+
+    async fn did_open(&self, params: DidOpenTextDocumentParams) {
+        let Some(path) = uri_to_path(&params.text_document.uri) else { return };
+        let reload = {
+            let mut st = lock(&self.state);
+            st.docs.insert(path.clone(), Document::new(&params.text_document.text, params.text_document.version));
+            st.invalidate();
+            Backend::affects_project(&st, &path)
+                .filter(|_| crate::workspace::vfs::read_text_file(&path).ok().as_deref() != Some(params.text_document.text.as_str()))
+        };
+        if let Some(root) = reload {
+            self.reload(root).await;
+        }
+        self.schedule(path);
+    }
+
+    async fn did_change(&self, params: DidChangeTextDocumentParams) {
+        let Some(path) = uri_to_path(&params.text_document.uri) else { return };
+        let reload = {
+            let mut st = lock(&self.state);
+            let enc = st.encoding;
+            if let Some(doc) = st.docs.get_mut(&path) {
+                for change in &params.content_changes {
+                    doc.apply(change, enc);
+                }
+                doc.version = params.text_document.version;
+            }
+            st.invalidate();
+            Backend::affects_project(&st, &path)
+        };
+        if let Some(root) = reload {
+            self.reload(root).await;
+            return;
+        }
+        // A template edit can change what other files see (rendered facts): keep the index
+        // but re-check this document.
+        self.schedule(path);
+    }
+
+    async fn did_save(&self, params: DidSaveTextDocumentParams) {
+        if let Some(path) = uri_to_path(&params.text_document.uri) {
+            self.schedule(path);
+        }
+    }
+
+    async fn did_close(&self, params: DidCloseTextDocumentParams) {
+        let Some(path) = uri_to_path(&params.text_document.uri) else { return };
+        let reload = {
+            let mut st = lock(&self.state);
+            st.docs.remove(&path);
+            st.invalidate();
+            Backend::affects_project(&st, &path)
+        };
+        if let Some(root) = reload {
+            self.reload(root).await;
+        } else {
+            self.schedule(path);
+        }
+    }
+
+    async fn did_change_configuration(&self, params: DidChangeConfigurationParams) {
+        let settings = if params.settings.is_null() || params.settings.as_object().is_some_and(|o| o.is_empty()) {
+            match self.client.configuration(vec![ConfigurationItem { scope_uri: None, section: Some("homelabLsp".into()) }]).await {
+                Ok(v) => v.first().map(Settings::from_json),
+                Err(_) => None,
+            }
+        } else {
+            Some(Settings::from_json(&params.settings))
+        };
+        if let Some(s) = settings {
+            let mut st = lock(&self.state);
+            st.settings = s;
+            st.invalidate();
+        }
+        self.publish_all().await;
+    }
+
+    async fn did_change_workspace_folders(&self, params: DidChangeWorkspaceFoldersParams) {
+        {
+            let mut st = lock(&self.state);
+            for removed in &params.event.removed {
+                if let Some(p) = uri_to_path(&removed.uri) {
+                    st.folders.retain(|f| f != &p);
+                    st.projects.retain(|root, _| !root.starts_with(&p));
+                    st.broken.retain(|root, _| !root.starts_with(&p));
+                }
+            }
+            for added in &params.event.added {
+                if let Some(p) = uri_to_path(&added.uri) {
+                    st.folders.push(p);
+                }
+            }
+            st.invalidate();
+        }
+        self.index_all().await;
+    }
+
+    async fn did_change_watched_files(&self, params: DidChangeWatchedFilesParams) {
+        let mut roots: Vec<PathBuf> = Vec::new();
+        let mut new_configs = false;
+        {
+            let st = lock(&self.state);
+            for change in &params.changes {
+                // Deleted files no longer canonicalize; use the URI's path as is.
+                let Some(path) = change.uri.to_file_path().map(|p| std::fs::canonicalize(&p).unwrap_or_else(|_| p.into_owned())) else {
+                    continue;
+                };
+                if path.file_name().is_some_and(|n| n == config::CONFIG_FILE)
+                    && st.root_for(&path).is_none_or(|r| Some(r.as_path()) != path.parent())
+                {
+                    new_configs = true;
+                }
+                // Any change under a project can change its inventory, data or outputs.
+                if let Some(root) = st.root_for(&path) {
+                    roots.push(root);
+                }
+            }
+        }
+        if new_configs {
+            self.index_all().await;
+            return;
+        }
+        roots.sort();
+        roots.dedup();
+        for root in roots {
+            let layout = if root.join(config::CONFIG_FILE).is_file() {
+                config::Layout::Configured
+            } else {
+                config::fallback_layout(&root).unwrap_or(config::Layout::Configured)
+            };
+            self.load_project(&root, layout).await;
+        }
+        self.publish_all().await;
+    }
+
+    async fn completion(&self, params: CompletionParams) -> RpcResult<Option<CompletionResponse>> {
+        let (path, offset) = self.locate(&params.text_document_position)?;
+        let analysis = self.snapshot();
+        let enc = self.encoding();
+        run("completion", move || {
+            let items = ide::completion::complete(&analysis, &path, offset);
+            if items.is_empty() {
+                return None;
+            }
+            let text = analysis.project_for(&path).and_then(|pa| pa.text(&path)).unwrap_or_default();
+            let idx = LineIndex::new(&text);
+            let items = items
+                .into_iter()
+                .map(|i| CompletionItem {
+                    label: i.label.clone(),
+                    kind: Some(match i.kind {
+                        ide::completion::ItemKind::Variable => CompletionItemKind::VARIABLE,
+                        ide::completion::ItemKind::Field => CompletionItemKind::FIELD,
+                        ide::completion::ItemKind::Filter | ide::completion::ItemKind::Function => CompletionItemKind::FUNCTION,
+                        ide::completion::ItemKind::Test => CompletionItemKind::FUNCTION,
+                        ide::completion::ItemKind::Keyword => CompletionItemKind::KEYWORD,
+                        ide::completion::ItemKind::File => CompletionItemKind::FILE,
+                        ide::completion::ItemKind::Method => CompletionItemKind::METHOD,
+                    }),
+                    detail: i.detail,
+                    documentation: i
+                        .documentation
+                        .map(|d| Documentation::MarkupContent(MarkupContent { kind: MarkupKind::Markdown, value: d })),
+                    text_edit: Some(CompletionTextEdit::Edit(TextEdit::new(idx.range(&i.replace, enc), i.insert))),
+                    ..Default::default()
+                })
+                .collect();
+            Some(CompletionResponse::List(CompletionList { is_incomplete: false, items }))
+        })
+        .await
+    }
+
+    async fn hover(&self, params: HoverParams) -> RpcResult<Option<Hover>> {
+        let (path, offset) = self.locate(&params.text_document_position_params)?;
+        let analysis = self.snapshot();
+        let enc = self.encoding();
+        run("hover", move || {
+            let h = ide::hover::hover(&analysis, &path, offset)?;
+            let text = analysis.project_for(&path).and_then(|pa| pa.text(&path)).unwrap_or_default();
+            Some(Hover {
+                contents: HoverContents::Markup(MarkupContent { kind: MarkupKind::Markdown, value: h.markdown }),
+                range: h.range.map(|r| LineIndex::new(&text).range(&r, enc)),
+            })
+        })
+        .await
+    }
+
+    async fn goto_definition(&self, params: GotoDefinitionParams) -> RpcResult<Option<GotoDefinitionResponse>> {
+        let (path, offset) = self.locate(&params.text_document_position_params)?;
+        let analysis = self.snapshot();
+        let enc = self.encoding();
+        run("definition", move || {
+            let targets: Vec<Location> =
+                ide::goto::goto_definition(&analysis, &path, offset).iter().filter_map(|fr| file_location(&analysis, fr, enc)).collect();
+            if targets.is_empty() {
+                None
+            } else {
+                Some(GotoDefinitionResponse::Array(targets))
+            }
+        })
+        .await
+    }
+
+    async fn references(&self, params: ReferenceParams) -> RpcResult<Option<Vec<Location>>> {
+        let (path, offset) = self.locate(&params.text_document_position)?;
+        let analysis = self.snapshot();
+        let enc = self.encoding();
+        let decl = params.context.include_declaration;
+        run("references", move || {
+            let refs: Vec<Location> = ide::references::references(&analysis, &path, offset, decl)
+                .iter()
+                .filter_map(|fr| file_location(&analysis, fr, enc))
+                .collect();
+            if refs.is_empty() {
+                None
+            } else {
+                Some(refs)
+            }
+        })
+        .await
+    }
+
+    async fn prepare_rename(&self, params: TextDocumentPositionParams) -> RpcResult<Option<PrepareRenameResponse>> {
+        let (path, offset) = self.locate(&params)?;
+        let analysis = self.snapshot();
+        let enc = self.encoding();
+        run("prepareRename", move || {
+            let r = ide::references::prepare_rename(&analysis, &path, offset)?;
+            let text = analysis.project_for(&path).and_then(|pa| pa.text(&path)).unwrap_or_default();
+            Some(PrepareRenameResponse::Range(LineIndex::new(&text).range(&r, enc)))
+        })
+        .await
+    }
+
+    async fn rename(&self, params: RenameParams) -> RpcResult<Option<WorkspaceEdit>> {
+        let (path, offset) = self.locate(&params.text_document_position)?;
+        let analysis = self.snapshot();
+        let enc = self.encoding();
+        let new_name = params.new_name.clone();
+        let result = run("rename", move || {
+            let edits = ide::references::rename(&analysis, &path, offset, &new_name)?;
+            let mut changes = HashMap::new();
+            for (file, list) in edits {
+                let text = analysis.project_for(&file).and_then(|pa| pa.text(&file)).unwrap_or_default();
+                let idx = LineIndex::new(&text);
+                let Some(uri) = path_to_uri(&file) else { continue };
+                changes.insert(uri, list.into_iter().map(|(r, t)| TextEdit::new(idx.range(&r, enc), t)).collect::<Vec<_>>());
+            }
+            Ok::<_, String>(WorkspaceEdit { changes: Some(changes), ..Default::default() })
+        })
+        .await?;
+        result.map(Some).map_err(invalid_params)
+    }
+
+    async fn document_symbol(&self, params: DocumentSymbolParams) -> RpcResult<Option<DocumentSymbolResponse>> {
+        let path = uri_to_path(&params.text_document.uri).ok_or_else(|| invalid_params("not a file: URI"))?;
+        let analysis = self.snapshot();
+        let enc = self.encoding();
+        run("documentSymbol", move || {
+            let syms = ide::symbols::document_symbols(&analysis, &path);
+            let text = analysis.project_for(&path).and_then(|pa| pa.text(&path)).unwrap_or_default();
+            let idx = LineIndex::new(&text);
+            #[allow(deprecated)]
+            fn conv(s: ide::symbols::Symbol, idx: &LineIndex, enc: Encoding) -> DocumentSymbol {
+                DocumentSymbol {
+                    name: if s.name.is_empty() { "(empty)".into() } else { s.name },
+                    detail: s.detail,
+                    kind: match s.kind {
+                        ide::symbols::SymbolKind::Key => SymbolKind::KEY,
+                        ide::symbols::SymbolKind::Block => SymbolKind::NAMESPACE,
+                        ide::symbols::SymbolKind::Variable => SymbolKind::VARIABLE,
+                    },
+                    tags: None,
+                    deprecated: None,
+                    range: idx.range(&s.range, enc),
+                    selection_range: idx.range(&s.selection, enc),
+                    children: Some(s.children.into_iter().map(|c| conv(c, idx, enc)).collect()),
+                }
+            }
+            Some(DocumentSymbolResponse::Nested(syms.into_iter().map(|s| conv(s, &idx, enc)).collect()))
+        })
+        .await
+    }
+
+    async fn folding_range(&self, params: FoldingRangeParams) -> RpcResult<Option<Vec<FoldingRange>>> {
+        let path = uri_to_path(&params.text_document.uri).ok_or_else(|| invalid_params("not a file: URI"))?;
+        let analysis = self.snapshot();
+        run("foldingRange", move || {
+            let text = analysis.project_for(&path).and_then(|pa| pa.text(&path)).unwrap_or_default();
+            let idx = LineIndex::new(&text);
+            let ranges = ide::symbols::folding_ranges(&analysis, &path)
+                .into_iter()
+                .map(|r| {
+                    let s = idx.position(r.start, Encoding::Utf8).line;
+                    let e = idx.position(r.end, Encoding::Utf8).line.saturating_sub(1).max(s);
+                    FoldingRange { start_line: s, end_line: e, kind: Some(FoldingRangeKind::Region), ..Default::default() }
+                })
+                .filter(|f| f.end_line > f.start_line)
+                .collect();
+            Some(ranges)
+        })
+        .await
+    }
+
+    async fn document_link(&self, params: DocumentLinkParams) -> RpcResult<Option<Vec<DocumentLink>>> {
+        let path = uri_to_path(&params.text_document.uri).ok_or_else(|| invalid_params("not a file: URI"))?;
+        let analysis = self.snapshot();
+        let enc = self.encoding();
+        run("documentLink", move || {
+            let text = analysis.project_for(&path).and_then(|pa| pa.text(&path)).unwrap_or_default();
+            let idx = LineIndex::new(&text);
+            let links = ide::symbols::document_links(&analysis, &path)
+                .into_iter()
+                .map(|(r, target)| DocumentLink {
+                    range: idx.range(&r, enc),
+                    target: path_to_uri(&target),
+                    tooltip: Some(target.display().to_string()),
+                    data: None,
+                })
+                .collect();
+            Some(links)
+        })
+        .await
+    }
+
+    async fn semantic_tokens_full(&self, params: SemanticTokensParams) -> RpcResult<Option<SemanticTokensResult>> {
+        let path = uri_to_path(&params.text_document.uri).ok_or_else(|| invalid_params("not a file: URI"))?;
+        let analysis = self.snapshot();
+        let enc = self.encoding();
+        run("semanticTokens", move || {
+            let text = analysis.project_for(&path).and_then(|pa| pa.text(&path)).unwrap_or_default();
+            let idx = LineIndex::new(&text);
+            let mut data = Vec::new();
+            let (mut prev_line, mut prev_col) = (0u32, 0u32);
+            for (range, ty) in ide::tokens::semantic_tokens(&analysis, &path) {
+                // Tokens must not span lines: split multi-line ones.
+                let mut start = range.start;
+                while start < range.end {
+                    let line_end = text[start..range.end].find('\n').map_or(range.end, |i| start + i);
+                    if line_end > start {
+                        let p = idx.position(start, enc);
+                        let e = idx.position(line_end, enc);
+                        let delta_line = p.line - prev_line;
+                        let delta_start = if delta_line == 0 { p.character - prev_col } else { p.character };
+                        data.push(SemanticToken {
+                            delta_line,
+                            delta_start,
+                            length: e.character - p.character,
+                            token_type: ty as u32,
+                            token_modifiers_bitset: 0,
+                        });
+                        prev_line = p.line;
+                        prev_col = p.character;
+                    }
+                    start = line_end + 1;
+                }
+            }
+            Some(SemanticTokensResult::Tokens(SemanticTokens { result_id: None, data }))
+        })
+        .await
+    }
+
+    async fn code_action(&self, params: CodeActionParams) -> RpcResult<Option<CodeActionResponse>> {
+        let path = uri_to_path(&params.text_document.uri).ok_or_else(|| invalid_params("not a file: URI"))?;
+        let analysis = self.snapshot();
+        let enc = self.encoding();
+        let diags = params.context.diagnostics.clone();
+        let range = params.range;
+        run("codeAction", move || code_actions(&analysis, &path, range, &diags, enc)).await
+    }
+}
+
+/// Quick fixes: the fixes diagnostics carry, "open the template" for generated files, and
+/// "suppress this rule on this line".
+fn code_actions(analysis: &Analysis, path: &Path, range: Range, diags: &[Diagnostic], enc: Encoding) -> Option<CodeActionResponse> {
+    let pa = analysis.project_for(path)?;
+    let text = pa.text(path)?;
+    let idx = LineIndex::new(&text);
+    let mut actions: Vec<CodeActionOrCommand> = Vec::new();
+    for d in diags.iter().filter(|d| d.source.as_deref() == Some("homelab-lsp")) {
+        if let Some(fixes) = d.data.as_ref().and_then(|v| v.get("fixes")).and_then(|f| f.as_array()) {
+            for fix in fixes {
+                let title = fix.get("title").and_then(|t| t.as_str()).unwrap_or("Fix").to_string();
+                let mut changes: HashMap<Uri, Vec<TextEdit>> = HashMap::new();
+                for e in fix.get("edits").and_then(|e| e.as_array()).into_iter().flatten() {
+                    let (Some(p), Some(s), Some(en), Some(t)) = (
+                        e.get("path").and_then(|p| p.as_str()),
+                        e.get("start").and_then(|v| v.as_u64()),
+                        e.get("end").and_then(|v| v.as_u64()),
+                        e.get("text").and_then(|v| v.as_str()),
+                    ) else {
+                        continue;
+                    };
+                    let p = PathBuf::from(p);
+                    let ftext = pa.text(&p).unwrap_or_default();
+                    let fidx = LineIndex::new(&ftext);
+                    if let Some(uri) = path_to_uri(&p) {
+                        changes.entry(uri).or_default().push(TextEdit::new(fidx.range(&(s as usize..en as usize), enc), t.to_string()));
+                    }
+                }
+                actions.push(CodeActionOrCommand::CodeAction(CodeAction {
+                    title,
+                    kind: Some(CodeActionKind::QUICKFIX),
+                    diagnostics: Some(vec![d.clone()]),
+                    edit: Some(WorkspaceEdit { changes: Some(changes), ..Default::default() }),
+                    is_preferred: Some(true),
+                    ..Default::default()
+                }));
+            }
+        }
+        // Suppress on this line.
+        if let Some(NumberOrString::String(code)) = &d.code {
+            let line = d.range.start.line;
+            let line_start = idx.offset(Position::new(line, 0), enc);
+            let line_text = text[line_start..].split('\n').next().unwrap_or_default();
+            let indent: String = line_text.chars().take_while(|c| c.is_whitespace()).collect();
+            let is_template = matches!(pa.role(path), ide::FileRole::Template { .. });
+            let comment = if is_template {
+                let s = pa.syntax();
+                format!("{indent}{} homelab-lsp: ignore[{code}] {}\n", s.comment_start, s.comment_end)
+            } else {
+                format!("{indent}# homelab-lsp: ignore[{code}]\n")
+            };
+            let mut changes = HashMap::new();
+            changes.insert(path_to_uri(path)?, vec![TextEdit::new(Range::new(Position::new(line, 0), Position::new(line, 0)), comment)]);
+            actions.push(CodeActionOrCommand::CodeAction(CodeAction {
+                title: format!("Suppress {code} on this line"),
+                kind: Some(CodeActionKind::QUICKFIX),
+                diagnostics: Some(vec![d.clone()]),
+                edit: Some(WorkspaceEdit { changes: Some(changes), ..Default::default() }),
+                ..Default::default()
+            }));
+        }
+    }
+    if let ide::FileRole::Generated { entry } = pa.role(path) {
+        let line = range.start.line as usize;
+        let (target, tline) = ide::navigation::template_source(pa, path, line).unwrap_or((entry.source.clone(), 0));
+        actions.push(CodeActionOrCommand::Command(Command {
+            title: "Open the template this file is generated from".into(),
+            command: "homelab.openTemplateSource".into(),
+            arguments: Some(vec![serde_json::json!({"uri": path_to_uri(&target), "line": tline})]),
+        }));
+    }
+    Some(actions)
+}
+
+/// Serves LSP on stdin/stdout until the client exits.
+pub fn run_stdio() -> i32 {
+    let runtime = match tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("error: cannot start the async runtime: {e}");
+            return 1;
+        }
+    };
+    runtime.block_on(async {
+        let (service, socket) = LspService::build(Backend::new)
+            .custom_method("homelab/renderedPreview", Backend::rendered_preview)
+            .custom_method("homelab/generatedFile", Backend::generated_file)
+            .custom_method("homelab/templateSource", Backend::template_source)
+            .finish();
+        Server::new(tokio::io::stdin(), tokio::io::stdout(), socket).serve(service).await;
+    });
+    0
+}
+
+impl Backend {
+    async fn reload(&self, root: PathBuf) {
+        let layout = if root.join(config::CONFIG_FILE).is_file() {
+            config::Layout::Configured
+        } else {
+            config::fallback_layout(&root).unwrap_or(config::Layout::Configured)
+        };
+        self.load_project(&root, layout).await;
+        self.publish_all().await;
+    }
+}

@@ -1,0 +1,190 @@
+//! The server's mutable state: open documents (ropes), loaded projects and settings. All
+//! changes go through `&mut State` under one lock, in the order notifications arrive;
+//! requests take an immutable [`Analysis`] snapshot and work without the lock.
+
+use super::convert::{Encoding, LineIndex};
+use super::settings::Settings;
+use crate::ide::{Analysis, FeatureSettings, ProjectAnalysis};
+use crate::workspace::{Project, Vfs};
+use ropey::Rope;
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use tower_lsp_server::ls_types::TextDocumentContentChangeEvent;
+
+pub struct Document {
+    pub rope: Rope,
+    pub version: i32,
+    /// The text as an `Arc<str>`, rebuilt lazily after edits.
+    text: Option<Arc<str>>,
+}
+
+impl Document {
+    pub fn new(text: &str, version: i32) -> Self {
+        Self { rope: Rope::from_str(text), version, text: None }
+    }
+
+    pub fn text(&mut self) -> Arc<str> {
+        if self.text.is_none() {
+            self.text = Some(Arc::from(self.rope.to_string()));
+        }
+        self.text.clone().unwrap_or_default()
+    }
+
+    /// Applies one incremental (or full) change.
+    pub fn apply(&mut self, change: &TextDocumentContentChangeEvent, enc: Encoding) {
+        self.text = None;
+        match change.range {
+            None => self.rope = Rope::from_str(&change.text),
+            Some(range) => {
+                let start = self.char_index(range.start, enc);
+                let end = self.char_index(range.end, enc).max(start);
+                self.rope.remove(start..end);
+                self.rope.insert(start, &change.text);
+            }
+        }
+    }
+
+    fn char_index(&self, pos: tower_lsp_server::ls_types::Position, enc: Encoding) -> usize {
+        let line = pos.line as usize;
+        if line >= self.rope.len_lines() {
+            return self.rope.len_chars();
+        }
+        let line_start = self.rope.line_to_char(line);
+        let line_slice = self.rope.line(line);
+        // Exclude the line break from the addressable columns.
+        let mut line_len = line_slice.len_chars();
+        if line_len > 0 && line_slice.char(line_len - 1) == '\n' {
+            line_len -= 1;
+            if line_len > 0 && line_slice.char(line_len - 1) == '\r' {
+                line_len -= 1;
+            }
+        }
+        let col = match enc {
+            Encoding::Utf16 => {
+                let units = pos.character as usize;
+                let start_units = self.rope.char_to_utf16_cu(line_start);
+                let max_units = self.rope.char_to_utf16_cu(line_start + line_len) - start_units;
+                self.rope.utf16_cu_to_char(start_units + units.min(max_units)) - line_start
+            }
+            Encoding::Utf8 => {
+                let start_byte = self.rope.char_to_byte(line_start);
+                let max = self.rope.char_to_byte(line_start + line_len) - start_byte;
+                let mut b = start_byte + (pos.character as usize).min(max);
+                while b > start_byte && self.rope.try_byte_to_char(b).is_err() {
+                    b -= 1;
+                }
+                self.rope.byte_to_char(b) - line_start
+            }
+        };
+        line_start + col.min(line_len)
+    }
+}
+
+#[derive(Default)]
+pub struct State {
+    pub encoding: Encoding,
+    pub folders: Vec<PathBuf>,
+    pub docs: HashMap<PathBuf, Document>,
+    /// Loaded projects by root.
+    pub projects: HashMap<PathBuf, Arc<Project>>,
+    /// Roots that failed to load, with the error (shown as a diagnostic on makejinja.toml).
+    pub broken: HashMap<PathBuf, crate::workspace::ConfigError>,
+    pub settings: Settings,
+    snapshot: Option<Analysis>,
+}
+
+impl State {
+    /// Drops the cached snapshot after any change.
+    pub fn invalidate(&mut self) {
+        self.snapshot = None;
+    }
+
+    pub fn doc_texts(&mut self) -> Arc<HashMap<PathBuf, Arc<str>>> {
+        Arc::new(self.docs.iter_mut().map(|(p, d)| (p.clone(), d.text())).collect())
+    }
+
+    /// An immutable snapshot for requests; cached until the next change.
+    pub fn analysis(&mut self) -> Analysis {
+        if let Some(s) = &self.snapshot {
+            return s.clone();
+        }
+        let docs = self.doc_texts();
+        let projects = self.projects.values().map(|p| Arc::new(ProjectAnalysis::new(p.clone(), docs.clone()))).collect();
+        let analysis = Analysis { projects, settings: FeatureSettings { show_secrets: self.settings.show_secrets } };
+        self.snapshot = Some(analysis.clone());
+        analysis
+    }
+
+    /// The current text of a path: open document or disk.
+    pub fn text_of(&mut self, path: &Path) -> Option<Arc<str>> {
+        if let Some(d) = self.docs.get_mut(path) {
+            return Some(d.text());
+        }
+        crate::workspace::vfs::read_text_file(path).ok().map(Arc::from)
+    }
+
+    /// A reader that sees open documents before the disk.
+    pub fn overlay_vfs(&mut self) -> OverlayVfs {
+        OverlayVfs { docs: self.doc_texts() }
+    }
+
+    /// The project root a path belongs to (deepest), loaded or broken.
+    pub fn root_for(&self, path: &Path) -> Option<PathBuf> {
+        self.projects.keys().chain(self.broken.keys()).filter(|r| path.starts_with(r)).max_by_key(|r| r.components().count()).cloned()
+    }
+
+    pub fn line_index_offset(&mut self, path: &Path, pos: tower_lsp_server::ls_types::Position) -> Option<usize> {
+        let enc = self.encoding;
+        let text = self.text_of(path)?;
+        Some(LineIndex::new(&text).offset(pos, enc))
+    }
+}
+
+/// Open documents over the disk.
+#[derive(Clone)]
+pub struct OverlayVfs {
+    pub docs: Arc<HashMap<PathBuf, Arc<str>>>,
+}
+
+impl Vfs for OverlayVfs {
+    fn read_text(&self, path: &Path) -> std::io::Result<String> {
+        match self.docs.get(path) {
+            Some(t) => Ok(t.to_string()),
+            None => crate::workspace::vfs::read_text_file(path),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tower_lsp_server::ls_types::{Position, Range};
+
+    fn change(l1: u32, c1: u32, l2: u32, c2: u32, text: &str) -> TextDocumentContentChangeEvent {
+        TextDocumentContentChangeEvent {
+            range: Some(Range::new(Position::new(l1, c1), Position::new(l2, c2))),
+            range_length: None,
+            text: text.into(),
+        }
+    }
+
+    #[test]
+    fn incremental_edits_utf16() {
+        let mut d = Document::new("a: 😀x\nb: 2\n", 1);
+        d.apply(&change(0, 5, 0, 6, "y"), Encoding::Utf16);
+        assert_eq!(&*d.text(), "a: 😀y\nb: 2\n");
+        d.apply(&change(1, 3, 1, 4, "30"), Encoding::Utf16);
+        assert_eq!(&*d.text(), "a: 😀y\nb: 30\n");
+        // Past-the-end positions clamp instead of panicking.
+        d.apply(&change(0, 99, 7, 0, ""), Encoding::Utf16);
+        assert_eq!(&*d.text(), "a: 😀y");
+    }
+
+    #[test]
+    fn incremental_edits_utf8() {
+        let mut d = Document::new("é=1\n", 1);
+        d.apply(&change(0, 2, 0, 3, ":"), Encoding::Utf8);
+        assert_eq!(&*d.text(), "é:1\n");
+    }
+}

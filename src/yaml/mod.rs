@@ -1,0 +1,303 @@
+//! YAML with exact positions and the checks on it.
+//!
+//! Pure functions of text: no I/O, never panics. [`facts`] extracts what a file defines
+//! (Gateways, Secrets, Flux sources) so the caller can build a [`RepoIndex`]; [`check`]
+//! returns [`Finding`]s with byte ranges into the same text, with fixes as edits on it.
+//!
+//! Rule codes are stable: `invalid-yaml`, `missing-parent-refs`, `unknown-gateway`,
+//! `tailscale-ingress-class`, `plaintext-secret`, `inline-credential`,
+//! `unknown-secret-ref`, `unknown-source-ref`. A comment `# homelab-lsp: ignore[code]`
+//! (or `ignore[a, b]`, or a bare `ignore`) on the finding's line, or alone on the line
+//! above, suppresses it.
+
+use std::path::{Path, PathBuf};
+
+mod credentials;
+mod edit;
+mod facts;
+mod routes;
+mod secrets;
+mod sources;
+mod suppress;
+pub mod tree;
+
+#[cfg(test)]
+mod tests;
+#[cfg(test)]
+mod testutil;
+
+pub use facts::facts;
+
+/// How bad a finding is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Severity {
+    Error,
+    Warning,
+    Info,
+    Hint,
+}
+
+/// Byte offsets into the checked text, `start..end`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct TextRange {
+    pub start: usize,
+    pub end: usize,
+}
+
+impl TextRange {
+    pub fn new(start: usize, end: usize) -> Self {
+        TextRange { start, end: end.max(start) }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.start >= self.end
+    }
+}
+
+/// One problem found in a text.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Finding {
+    /// Stable rule code, e.g. `unknown-gateway`.
+    pub code: &'static str,
+    pub severity: Severity,
+    pub range: TextRange,
+    pub message: String,
+    pub related: Vec<Related>,
+    pub fixes: Vec<Fix>,
+}
+
+/// A place elsewhere (usually another file) that explains a finding.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Related {
+    pub file: PathBuf,
+    /// Byte range in that file, when known.
+    pub range: Option<TextRange>,
+    /// 0-based line in that file, when known.
+    pub line: Option<u32>,
+    pub message: String,
+}
+
+/// A fix: edits on the same text the finding came from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Fix {
+    pub title: String,
+    pub edits: Vec<TextEdit>,
+}
+
+/// Replace `range` with `new_text` (an insertion when the range is empty).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TextEdit {
+    pub range: TextRange,
+    pub new_text: String,
+}
+
+/// What one file defines, for repo-wide checks.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct FileFacts {
+    pub gateways: Vec<GatewayDef>,
+    pub secrets: Vec<NamedDef>,
+    pub sources: Vec<SourceDef>,
+    /// Some document of the file is SOPS-encrypted (a top-level `sops:` mapping and `ENC[` values).
+    pub encrypted: bool,
+}
+
+/// A `kind: Gateway` (gateway.networking.k8s.io) with its listener names.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GatewayDef {
+    pub name: String,
+    pub namespace: Option<String>,
+    pub section_names: Vec<String>,
+    pub file: PathBuf,
+    /// 0-based line of `metadata.name`'s value (the document start when absent).
+    pub line: u32,
+}
+
+/// Something with a name (and maybe a namespace) defined in a file: Secrets.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NamedDef {
+    pub name: String,
+    pub namespace: Option<String>,
+    pub file: PathBuf,
+    /// 0-based line of the name's value.
+    pub line: u32,
+}
+
+/// A Flux source: `HelmRepository`, `OCIRepository`, `GitRepository` or `Bucket`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SourceDef {
+    pub kind: String,
+    pub name: String,
+    pub namespace: Option<String>,
+    pub file: PathBuf,
+    /// 0-based line of `metadata.name`'s value.
+    pub line: u32,
+}
+
+/// Everything the repository defines, gathered from [`facts`] of every file.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RepoIndex {
+    pub gateways: Vec<GatewayDef>,
+    pub secrets: Vec<NamedDef>,
+    pub sources: Vec<SourceDef>,
+}
+
+impl RepoIndex {
+    /// Adds what one file defines.
+    pub fn add(&mut self, facts: FileFacts) {
+        self.gateways.extend(facts.gateways);
+        self.secrets.extend(facts.secrets);
+        self.sources.extend(facts.sources);
+    }
+
+    /// Forgets everything defined in `file` (before re-adding its new facts).
+    pub fn remove_file(&mut self, file: &Path) {
+        self.gateways.retain(|g| g.file != file);
+        self.secrets.retain(|s| s.file != file);
+        self.sources.retain(|s| s.file != file);
+    }
+}
+
+/// Which checks run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CheckOptions {
+    /// Report references to Gateways/Secrets/sources missing from the index.
+    /// Pass `false` while the index is incomplete.
+    pub check_references: bool,
+    /// Report `invalid-yaml`.
+    pub yaml_syntax: bool,
+}
+
+impl Default for CheckOptions {
+    /// Everything on.
+    fn default() -> Self {
+        CheckOptions { check_references: true, yaml_syntax: true }
+    }
+}
+
+/// Checks one YAML text. Findings are sorted by position; suppressed ones are removed.
+///
+/// Definitions in `text` itself count as known even when `index` does not hold them yet.
+pub fn check(text: &str, file: &Path, index: &RepoIndex, opts: &CheckOptions) -> Vec<Finding> {
+    let stream = tree::parse(text);
+    let local = facts::facts_from(&stream, text, file);
+    let known = Known::new(index, &local, file);
+    let mut cx = Ctx { text, file, known: &known, opts, file_encrypted: local.encrypted, out: Vec::new() };
+
+    if opts.yaml_syntax {
+        for err in &stream.errors {
+            cx.out.push(Finding {
+                code: "invalid-yaml",
+                severity: Severity::Error,
+                range: error_range(text, err.offset),
+                message: format!("invalid YAML: {}", err.message),
+                related: Vec::new(),
+                fixes: Vec::new(),
+            });
+        }
+    }
+
+    for doc in &stream.docs {
+        let Some(info) = facts::DocInfo::new(doc) else { continue };
+        routes::check(&mut cx, &info);
+        secrets::check(&mut cx, &info);
+        credentials::check(&mut cx, &info);
+        sources::check(&mut cx, &info);
+    }
+
+    let mut out = suppress::filter(text, cx.out);
+    out.sort_by(|a, b| (a.range, a.code).cmp(&(b.range, b.code)));
+    out.dedup_by(|a, b| a.range == b.range && a.code == b.code);
+    out
+}
+
+/// Replaces the given byte ranges with spaces, keeping line breaks, so that byte offsets
+/// (and lines/columns) stay identical: a multi-byte character becomes one space per byte.
+/// Ranges are clamped to the text and widened to character boundaries.
+pub fn mask_template(text: &str, spans: &[std::ops::Range<usize>]) -> String {
+    let mut bytes = text.as_bytes().to_vec();
+    for span in spans {
+        let mut start = span.start.min(text.len());
+        let mut end = span.end.min(text.len());
+        if start >= end {
+            continue;
+        }
+        while start > 0 && !text.is_char_boundary(start) {
+            start -= 1;
+        }
+        while end < text.len() && !text.is_char_boundary(end) {
+            end += 1;
+        }
+        for b in &mut bytes[start..end] {
+            if *b != b'\n' && *b != b'\r' {
+                *b = b' ';
+            }
+        }
+    }
+    match String::from_utf8(bytes) {
+        Ok(s) => s,
+        Err(e) => String::from_utf8_lossy(e.as_bytes()).into_owned(),
+    }
+}
+
+/// One character at `offset` (zero-width at a line break or the end).
+fn error_range(text: &str, offset: usize) -> TextRange {
+    let mut start = offset.min(text.len());
+    while start > 0 && !text.is_char_boundary(start) {
+        start -= 1;
+    }
+    match text[start..].chars().next() {
+        Some(c) if c != '\n' && c != '\r' => TextRange::new(start, start + c.len_utf8()),
+        _ => TextRange::new(start, start),
+    }
+}
+
+/// Shared state of one `check` run.
+pub(crate) struct Ctx<'a> {
+    pub text: &'a str,
+    pub file: &'a Path,
+    pub known: &'a Known<'a>,
+    pub opts: &'a CheckOptions,
+    /// Some document of the file is SOPS-encrypted.
+    pub file_encrypted: bool,
+    pub out: Vec<Finding>,
+}
+
+impl Ctx<'_> {
+    pub fn push(&mut self, code: &'static str, severity: Severity, range: TextRange, message: String, fixes: Vec<Fix>) {
+        self.out.push(Finding { code, severity, range, message, related: Vec::new(), fixes });
+    }
+}
+
+/// The index plus what the checked text defines itself (other files' entries for the same
+/// path are replaced by the text's own).
+pub(crate) struct Known<'a> {
+    pub gateways: Vec<&'a GatewayDef>,
+    pub secrets: Vec<&'a NamedDef>,
+    pub sources: Vec<&'a SourceDef>,
+}
+
+impl<'a> Known<'a> {
+    fn new(index: &'a RepoIndex, local: &'a FileFacts, file: &Path) -> Self {
+        Known {
+            gateways: index.gateways.iter().filter(|g| g.file != file).chain(&local.gateways).collect(),
+            secrets: index.secrets.iter().filter(|g| g.file != file).chain(&local.secrets).collect(),
+            sources: index.sources.iter().filter(|g| g.file != file).chain(&local.sources).collect(),
+        }
+    }
+}
+
+/// Values that stand for something resolved elsewhere: Flux `${VAR}`, Go/Helm/ExternalSecret
+/// templates, SOPS ciphertext, argocd-vault-plugin `<path:...>` placeholders, and values
+/// where [`mask_template`] blanked a template part (a run of three spaces).
+pub(crate) fn is_reference_value(value: &str) -> bool {
+    value.contains("${")
+        || value.contains("{{")
+        || value.contains("ENC[")
+        || value.trim_start().starts_with("<path:")
+        || value.contains("   ")
+}
+
+/// A Kubernetes object name that can be compared: non-empty, no whitespace, no reference.
+pub(crate) fn is_plain_name(name: &str) -> bool {
+    !name.is_empty() && !name.contains(char::is_whitespace) && !is_reference_value(name)
+}
