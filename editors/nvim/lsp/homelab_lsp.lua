@@ -35,7 +35,8 @@ return {
         -- unknown-filter, unknown-function, missing-include, render-error,
         -- invalid-yaml, missing-parent-refs, unknown-gateway,
         -- tailscale-ingress-class, plaintext-secret, inline-credential,
-        -- unknown-secret-ref, unknown-source-ref, generated-file, drift.
+        -- unknown-secret-ref, unknown-source-ref, generated-file, drift,
+        -- data-error, config-error, plugin-not-emulated, path-filter.
         rules = vim.empty_dict(),
       },
       trace = { server = 'off' },

@@ -5,8 +5,11 @@
 -- REPO is a writable copy of a corpus (run.sh makes one): a repository with
 -- makejinja.toml, its templates and the generated files. HOMELAB_LSP is the
 -- server binary. TEMPLATE (optional) is the template to test, relative to
--- REPO; by default one is picked that has a `#{ name }#` expression and a
--- generated file on disk.
+-- REPO. By default the test picks a template with a generated file on disk
+-- that allows the strongest checks: one that uses a top-level data value as
+-- `#{ key }#` (the hover must show that value), whose rendered line is found
+-- in the output, and with lines whose numbers differ between template and
+-- output (go-to-definition must land on the exact template line).
 --
 -- Every check prints PASS or FAIL with the reason; the last line is
 -- "N passed, N failed". Exit status: 0 when all passed, 1 when a check
@@ -221,17 +224,118 @@ local function output_of(template_rel)
   return nil
 end
 
-local vs_pattern = vim.pesc(delims.variable_start) .. '[-+]?%s*([%a_][%w_]*)'
-
-local function find_expression(lines)
-  for i, line in ipairs(lines) do
-    local s, _, ident = line:find(vs_pattern)
-    if s then
-      local col = line:find(ident, s, true)
-      return i - 1, col - 1, ident
+-- Top-level scalar values of the data files (`key: value` at column 0), as
+-- makejinja would see them before any plugin: enough to know what a hover on
+-- `#{ key }#` must show. Names that look like secrets are left out (hovers
+-- may mask them).
+local data_values = {}
+for _, f in ipairs(toml_string_list('data')) do
+  local text = read_file(join(repo, f)) or ''
+  for line in (text .. '\n'):gmatch('(.-)\r?\n') do
+    local key, value = line:match('^([%a_][%w_]*):%s+(.-)%s*$')
+    if key and value ~= '' and not value:find('^[|>&*%[{!#]') then
+      local quoted = value:match('^"(.*)"$') or value:match("^'(.*)'$")
+      value = quoted or value:gsub('%s+#.*$', '')
+      local lower = key:lower()
+      local secretish = lower:find('token') or lower:find('secret') or lower:find('key') or lower:find('pass')
+        or lower:find('cert') or lower:find('private')
+      if value ~= '' and not secretish and data_values[key] == nil then
+        data_values[key] = value
+      end
     end
   end
-  return nil
+end
+
+local VS, VE = vim.pesc(delims.variable_start), vim.pesc(delims.variable_end)
+
+--- Every `#{ name ...` in the lines: { line, col (of name), ident, simple,
+--- first, last } (0-based line and col; first/last: 1-based byte span of the
+--- whole expression when it is exactly `#{ name }#`, which is then `simple`).
+local function find_expressions(lines)
+  local list = {}
+  for i, line in ipairs(lines) do
+    local init = 1
+    while true do
+      local s, e, ident = line:find(VS .. '[-+]?%s*([%a_][%w_]*)', init)
+      if not s then
+        break
+      end
+      local _, last = line:find('^%s*[-+]?' .. VE, e + 1)
+      list[#list + 1] = { line = i - 1, col = e - #ident, ident = ident, simple = last ~= nil, first = s, last = last }
+      init = e + 1
+    end
+  end
+  return list
+end
+
+--- The first expression (any), and the first whose name has a data value.
+local function find_expression(lines)
+  local all = find_expressions(lines)
+  local any, valued = all[1], nil
+  for _, x in ipairs(all) do
+    if data_values[x.ident] then
+      valued = x
+      break
+    end
+  end
+  return valued or any, valued
+end
+
+--- A line that is the same in the template and the output and unique in
+--- both; preferably one that moved (different line numbers), so that an
+--- answer of "the same line number" cannot pass by luck. { out, tpl, text }.
+local function pick_static_line(tlines, olines)
+  local count_t, count_o = {}, {}
+  for _, l in ipairs(tlines) do
+    count_t[l] = (count_t[l] or 0) + 1
+  end
+  for _, l in ipairs(olines) do
+    count_o[l] = (count_o[l] or 0) + 1
+  end
+  local first
+  for oi, l in ipairs(olines) do
+    if count_o[l] == 1 and count_t[l] == 1 and l:match('%w') and not l:find(delims.variable_start, 1, true) then
+      for ti, tl in ipairs(tlines) do
+        if tl == l then
+          local pick = { out = oi - 1, tpl = ti - 1, text = l }
+          if oi ~= ti then
+            return pick
+          end
+          first = first or pick
+        end
+      end
+    end
+  end
+  return first
+end
+
+--- An output line made by a `#{ key }#` expression: the template line with
+--- the expression replaced by the data value, unique in the output and its
+--- template line unique in the template. { out, tpl, text } or nil.
+local function pick_expression_line(tlines, olines)
+  local count_t, count_o, index_o, first = {}, {}, {}, nil
+  for _, l in ipairs(tlines) do
+    count_t[l] = (count_t[l] or 0) + 1
+  end
+  for oi, l in ipairs(olines) do
+    count_o[l] = (count_o[l] or 0) + 1
+    index_o[l] = oi
+  end
+  for _, x in ipairs(find_expressions(tlines)) do
+    local value = data_values[x.ident]
+    local tl = tlines[x.line + 1]
+    if x.simple and value and count_t[tl] == 1 then
+      local expected = tl:sub(1, x.first - 1) .. value .. tl:sub(x.last + 1)
+      if count_o[expected] == 1 and vim.trim(expected) ~= '' then
+        local pick = { out = index_o[expected] - 1, tpl = x.line, text = expected }
+        if pick.out ~= pick.tpl then
+          return pick
+        end
+        first = first or pick
+      end
+    end
+  end
+  return first
 end
 
 local function pick_template()
@@ -283,14 +387,33 @@ local function pick_template()
     end
     return a < b
   end)
+  -- Score what each template allows checking: a data value used directly
+  -- (`#{ key }#`, for the hover), a generated line rendered from it, and
+  -- lines that moved between template and output (for go-to-definition).
+  -- The best score wins; ties go by the ranking above.
+  local best, best_score = nil, -1
   for _, rel in ipairs(candidates) do
     local text = read_file(join(repo, rel))
     local output = output_of(rel)
-    if text and output and vim.fn.filereadable(output) == 1 and find_expression(vim.split(text, '\n')) then
-      return rel
+    if text and output and vim.fn.filereadable(output) == 1 then
+      local tl = vim.split(text, '\n', { plain = true })
+      local any, valued = find_expression(tl)
+      if any then
+        local ol = vim.split(read_file(output) or '', '\n', { plain = true })
+        local rendered = valued and pick_expression_line(tl, ol)
+        local static = pick_static_line(tl, ol)
+        local score = (valued and 8 or 0)
+          + (rendered and 4 or 0)
+          + (static and 2 or 0)
+          + ((rendered and rendered.out ~= rendered.tpl) and 1 or 0)
+          + ((static and static.out ~= static.tpl) and 1 or 0)
+        if score > best_score then
+          best, best_score = rel, score
+        end
+      end
     end
   end
-  return nil
+  return best
 end
 
 local template_rel = pick_template()
@@ -407,7 +530,12 @@ end
 vim.cmd('edit ' .. vim.fn.fnameescape(template_path))
 local tbuf = vim.api.nvim_get_current_buf()
 local tlines = vim.api.nvim_buf_get_lines(tbuf, 0, -1, false)
-local expr_line, expr_col, ident = find_expression(tlines)
+local expr = find_expression(tlines)
+if not expr then
+  usage_error('no ' .. delims.variable_start .. ' name ' .. delims.variable_end .. ' expression in ' .. template_rel)
+end
+local expr_line, expr_col, ident = expr.line, expr.col, expr.ident
+local ident_value = data_values[ident]
 
 check('filetype of a template is makejinja', function()
   if vim.bo[tbuf].filetype ~= 'makejinja' then
@@ -461,15 +589,23 @@ check('completion inside ' .. delims.variable_start .. ' ' .. delims.variable_en
   end
   local found = false
   for _, item in ipairs(items) do
-    if item.label == ident or item.filterText == ident or item.insertText == ident then
+    local edit = item.textEdit and item.textEdit.newText
+    if item.label == ident or item.filterText == ident or item.insertText == ident or edit == ident then
       found = true
       break
     end
   end
+  if not found and ident_value then
+    local labels = {}
+    for i = 1, math.min(#items, 15) do
+      labels[#labels + 1] = items[i].label
+    end
+    fail('%d items, but not %s, a key of the data files (first items: %s)', #items, ident, table.concat(labels, ', '))
+  end
   return string.format('%d items%s', #items, found and (', including ' .. ident) or (' (note: ' .. ident .. ' is not among them)'))
 end)
 
-check('hover on a variable returns contents', function()
+check('hover on a variable returns its value', function()
   need_client()
   if not client:supports_method('textDocument/hover') then
     fail('the server does not advertise hoverProvider')
@@ -495,7 +631,15 @@ check('hover on a variable returns contents', function()
   if vim.trim(text) == '' then
     fail('hover for %s is empty', ident)
   end
-  return (vim.split(vim.trim(text), '\n')[1]):sub(1, 60)
+  local flat = vim.trim(text):gsub('%s*\n%s*', ' | ')
+  if not ident_value then
+    fail('%s has no top-level value in the data files to compare with (the template has no %s key %s expression); hover said: %s',
+      ident, delims.variable_start, delims.variable_end, flat:sub(1, 200))
+  end
+  if not text:find(ident_value, 1, true) then
+    fail('hover for %s at %s:%d:%d does not show its value %q: %s', ident, template_rel, expr_line + 1, expr_col + 2, ident_value, flat:sub(1, 300))
+  end
+  return string.format('%s = %s', ident, ident_value)
 end)
 
 check('homelab/renderedPreview returns text and a line map', function()
@@ -553,36 +697,21 @@ check(':HomelabPreview opens a yaml split with the rendered text', function()
   vim.cmd('only')
 end)
 
--- A line that is the same in the template and the output, and unique in both:
--- its template line is known for certain.
-local function pick_static_line(olines)
-  local count_t, count_o = {}, {}
-  for _, l in ipairs(tlines) do
-    count_t[l] = (count_t[l] or 0) + 1
-  end
-  for _, l in ipairs(olines) do
-    count_o[l] = (count_o[l] or 0) + 1
-  end
-  for oi, l in ipairs(olines) do
-    if count_o[l] == 1 and count_t[l] == 1 and l:match('%w') and not l:find(delims.variable_start, 1, true) then
-      for ti, tl in ipairs(tlines) do
-        if tl == l then
-          return oi - 1, ti - 1, l
-        end
-      end
-    end
-  end
-  return nil
-end
-
-local obuf, out_line, tpl_line, static_text
+local obuf, static, rendered
 if output_path and vim.fn.filereadable(output_path) == 1 then
   vim.cmd('edit ' .. vim.fn.fnameescape(output_path))
   obuf = vim.api.nvim_get_current_buf()
-  out_line, tpl_line, static_text = pick_static_line(vim.api.nvim_buf_get_lines(obuf, 0, -1, false))
+  local olines = vim.api.nvim_buf_get_lines(obuf, 0, -1, false)
+  static = pick_static_line(tlines, olines)
+  rendered = pick_expression_line(tlines, olines)
 end
 
-check('go-to-definition from the generated file lands in its template', function()
+local function output_rel()
+  return output_path and output_path:sub(#repo + 2) or '?'
+end
+
+local obuf_ready = false
+local function need_output()
   need_client()
   if not obuf then
     fail('generated file %s does not exist (copy the corpus with its .rendered output, or run makejinja)', tostring(output_path))
@@ -590,48 +719,79 @@ check('go-to-definition from the generated file lands in its template', function
   if vim.bo[obuf].filetype ~= 'yaml' then
     fail('generated file has filetype %q, expected yaml', vim.bo[obuf].filetype)
   end
-  if not wait_attached(obuf) then
+  if not obuf_ready and not wait_attached(obuf) then
     fail('homelab_lsp did not attach to the generated file %s', output_path)
   end
-  if not out_line then
-    fail('found no line that is identical and unique in both the template and %s', output_path)
+  obuf_ready = true
+end
+
+--- textDocument/definition at the first non-blank of a generated line must
+--- give the template, at the template line `pick.tpl`.
+local function definition_lands(pick, what)
+  need_output()
+  if not pick then
+    fail('found no %s in %s to ask about', what, output_rel())
   end
-  local col = #static_text:match('^%s*')
-  local params = position_params(obuf, out_line, col)
-  local result = request(obuf, 'textDocument/definition', params)
-  local locs = locations(result)
+  local col = #pick.text:match('^%s*')
+  local params = position_params(obuf, pick.out, col)
+  local locs = locations(request(obuf, 'textDocument/definition', params))
   for _, l in ipairs(locs) do
-    if same_file(l.uri, template_path) then
-      if l.line == tpl_line then
-        return string.format('line %d -> %s:%d', out_line + 1, template_rel, tpl_line + 1)
-      end
-      return string.format(
-        'line %d -> %s:%s (note: the same text is on template line %d)',
-        out_line + 1,
-        template_rel,
-        tostring(l.line and l.line + 1),
-        tpl_line + 1
-      )
+    if same_file(l.uri, template_path) and l.line == pick.tpl then
+      return string.format('%s:%d -> %s:%d', output_rel(), pick.out + 1, template_rel, pick.tpl + 1)
     end
   end
-  fail('definition at %s:%d (%q) gave %s, expected %s', output_path:sub(#repo + 2), out_line + 1, vim.trim(static_text), describe_locations(locs), template_rel)
+  fail(
+    'definition at %s:%d:%d (%q) gave %s, expected %s:%d (%q)',
+    output_rel(),
+    pick.out + 1,
+    col + 1,
+    vim.trim(pick.text),
+    describe_locations(locs),
+    template_rel,
+    pick.tpl + 1,
+    vim.trim(tlines[pick.tpl + 1])
+  )
+end
+
+--- homelab/templateSource for a generated line must give the same.
+local function template_source_maps(pick, what)
+  need_output()
+  if not pick then
+    fail('found no %s in %s to ask about', what, output_rel())
+  end
+  local result = request(obuf, homelab.methods.template_source, { uri = vim.uri_from_bufnr(obuf), line = pick.out })
+  if is_nil(result) or type(result.uri) ~= 'string' then
+    fail('line %d: expected { uri, line }, got %s', pick.out, vim.inspect(result))
+  end
+  if not same_file(result.uri, template_path) or result.line ~= pick.tpl then
+    fail(
+      '{ line = %d } (%s:%d, %q) gave %s:%s, expected %s:%d',
+      pick.out,
+      output_rel(),
+      pick.out + 1,
+      vim.trim(pick.text),
+      vim.uri_to_fname(result.uri):gsub('^' .. vim.pesc(repo) .. '/', ''),
+      tostring(type(result.line) == 'number' and result.line + 1 or result.line),
+      template_rel,
+      pick.tpl + 1
+    )
+  end
+  return string.format('line %d -> %d', pick.out + 1, pick.tpl + 1)
+end
+
+local STATIC = 'line that is identical in the template and the output and unique in both'
+local RENDERED = 'line rendered from a ' .. delims.variable_start .. ' key ' .. delims.variable_end .. ' expression with a data value'
+
+check('go-to-definition from a generated line lands on its template line', function()
+  return definition_lands(static, STATIC)
 end)
 
-check('homelab/templateSource maps a generated line to its template line', function()
-  need_client()
-  if not obuf or not out_line then
-    fail('no generated file or no shared line to ask about (see above)')
-  end
-  local result = request(obuf, homelab.methods.template_source, { uri = vim.uri_from_bufnr(obuf), line = out_line })
-  if is_nil(result) or type(result.uri) ~= 'string' then
-    fail('expected { uri, line }, got %s', vim.inspect(result))
-  end
-  if not same_file(result.uri, template_path) then
-    fail('got %s, expected %s', vim.uri_to_fname(result.uri), template_path)
-  end
-  if result.line ~= tpl_line then
-    fail('got template line %s, expected %d (%q)', tostring(result.line and result.line + 1), tpl_line + 1, vim.trim(static_text))
-  end
+check('go-to-definition from a rendered expression line lands on the expression', function()
+  return definition_lands(rendered, RENDERED)
+end)
+
+check('homelab/templateSource maps generated lines to their template lines', function()
+  return template_source_maps(static, STATIC) .. ', ' .. template_source_maps(rendered, RENDERED)
 end)
 
 check('a broken template line gets a diagnostic', function()
@@ -665,8 +825,11 @@ check('a broken template line gets a diagnostic', function()
       #all > 0 and table.concat(all, '; ') or 'none'
     )
   end
-  local d = hits[1]
-  return string.format('line %d: [%s] %s', d.lnum + 1, tostring(d.code or d.source or '?'), (d.message:gsub('\n.*', '')))
+  local notes = {}
+  for _, d in ipairs(hits) do
+    notes[#notes + 1] = string.format('[%s] %s', tostring(d.code or d.source or '?'), (d.message:gsub('\n.*', '')))
+  end
+  return string.format('line %d: %s', lnum + 1, table.concat(notes, '; '))
 end)
 
 if not attached then

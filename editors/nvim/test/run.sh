@@ -6,20 +6,20 @@
 #
 #   NVIM         Neovim 0.11+ binary
 #   HOMELAB_LSP  the server binary (e.g. target/debug/homelab-lsp)
-#   CORPUS_DIR   a repository with makejinja.toml, e.g. ../shared/corpora/cluster-template-bootstrap;
-#                if CORPUS_DIR.rendered exists beside it, its files (the generated
-#                output) are copied into the scratch repository too
+#   CORPUS_DIR   a repository with makejinja.toml, e.g. ../shared/corpora/cluster-template-bootstrap
 #   TEMPLATE     optional template path relative to CORPUS_DIR
 #
-# The corpus itself is never modified. Data files that makejinja.toml names
-# but the corpus lacks (config.yaml, cluster.yaml, ...) are created from
-# their *.sample.* twins. Set HOMELAB_TEST_KEEP=1 to keep the scratch
-# directory, HOMELAB_TEST_TOTAL_S to change the overall time limit (600 s).
+# The scratch repository is CORPUS_DIR, then the data files of
+# tests/corpora-data/NAME/ (NAME = the corpus folder's name: config.yaml,
+# cluster.yaml, nodes.yaml, key files; the corpora ship without them) on top,
+# then the generated output CORPUS_DIR.rendered/ on top. The corpus itself is
+# never modified. Set HOMELAB_TEST_KEEP=1 to keep the scratch directory,
+# HOMELAB_TEST_TOTAL_S to change the overall time limit (600 s).
 # Exit status: 0 all checks passed, 1 a check failed, 2 could not run, 124 timed out.
 set -euo pipefail
 
 if [ "$#" -lt 3 ] || [ "$#" -gt 4 ]; then
-  sed -n '2,20p' "$0" | sed 's/^# \{0,1\}//'
+  sed -n '2,18p' "$0" | sed 's/^# \{0,1\}//'
   echo "0 passed, 1 failed"
   exit 2
 fi
@@ -40,8 +40,14 @@ command -v "$nvim_bin" >/dev/null 2>&1 || die "Neovim not found: $nvim_bin"
 command -v "$server_bin" >/dev/null 2>&1 || die "homelab-lsp binary not found or not executable: $server_bin"
 [ -f "$corpus/makejinja.toml" ] || die "not a corpus (no makejinja.toml): $corpus"
 
-nvim_bin=$(command -v "$nvim_bin")
-server_bin=$(cd "$(dirname "$(command -v "$server_bin")")" && pwd)/$(basename "$(command -v "$server_bin")")
+# Absolute paths: the test runs from inside the scratch repository.
+abspath() {
+  local p
+  p=$(command -v "$1")
+  echo "$(cd "$(dirname "$p")" && pwd)/$(basename "$p")"
+}
+nvim_bin=$(abspath "$nvim_bin")
+server_bin=$(abspath "$server_bin")
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/homelab-lsp-nvim-test.XXXXXX")
 cleanup() {
@@ -56,23 +62,25 @@ trap cleanup EXIT
 repo="$work/repo"
 mkdir -p "$repo"
 cp -R "$corpus/." "$repo/"
+name=$(basename "$corpus")
+data_dir="$here/../../../tests/corpora-data/$name"
+if [ -d "$data_dir" ]; then
+  cp -R "$data_dir/." "$repo/"
+else
+  echo "note: no data files for $name in tests/corpora-data/$name"
+fi
 if [ -d "$corpus.rendered" ]; then
   cp -R "$corpus.rendered/." "$repo/"
+else
+  echo "note: no generated output $corpus.rendered; the generated-file checks will fail"
 fi
 chmod -R u+w "$repo"
 
-# Data files from makejinja.toml that are missing: use the sample twin.
+# Every data file makejinja.toml names must now exist.
 data_line=$(grep -E '^[[:space:]]*data[[:space:]]*=' "$repo/makejinja.toml" || true)
 for f in $(printf '%s\n' "$data_line" | grep -oE '"[^"]+"' | tr -d '"'); do
   f=${f#./}
-  if [ ! -e "$repo/$f" ]; then
-    base=${f%.*}
-    ext=${f##*.}
-    if [ -e "$repo/$base.sample.$ext" ]; then
-      cp "$repo/$base.sample.$ext" "$repo/$f"
-      echo "note: $f is not in the corpus; using $base.sample.$ext"
-    fi
-  fi
+  [ -e "$repo/$f" ] || die "data file $f (from makejinja.toml) is neither in $corpus nor in tests/corpora-data/$name"
 done
 
 # A private Neovim: no user config, fresh LSP log under the scratch directory.

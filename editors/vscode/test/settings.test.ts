@@ -124,13 +124,17 @@ test('rule codes are the server contract list', () => {
   assert.deepEqual(
     [...RULE_CODES].sort(),
     [
+      'config-error',
+      'data-error',
       'drift',
       'generated-file',
       'inline-credential',
       'invalid-yaml',
       'missing-include',
       'missing-parent-refs',
+      'path-filter',
       'plaintext-secret',
+      'plugin-not-emulated',
       'render-error',
       'tailscale-ingress-class',
       'template-syntax',

@@ -4,7 +4,10 @@
 
 export const SECTION = 'homelabLsp';
 
-/** Every diagnostic rule code the server knows (keep in step with package.json). */
+/**
+ * Every diagnostic rule code the server knows (keep in step with package.json;
+ * editors/test.sh compares both with the rules of `homelab-lsp check --format sarif`).
+ */
 export const RULE_CODES = [
   'template-syntax',
   'undefined-variable',
@@ -22,6 +25,10 @@ export const RULE_CODES = [
   'unknown-source-ref',
   'generated-file',
   'drift',
+  'data-error',
+  'config-error',
+  'plugin-not-emulated',
+  'path-filter',
 ] as const;
 
 export type RuleCode = (typeof RULE_CODES)[number];
