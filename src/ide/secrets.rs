@@ -201,6 +201,55 @@ pub fn mask_rendered_line(line: &str) -> String {
     line.to_string()
 }
 
+/// The text of every secret leaf of the data (values under secret-looking keys, and
+/// secret-shaped strings), longest first, for masking rendered output whose own keys do not
+/// look secret (`pw: #{ password }#`). Values shorter than 4 characters are left out: they
+/// would mask unrelated text.
+pub fn secret_values(data: &Value) -> Vec<String> {
+    fn walk(path: &mut Vec<String>, v: &Value, out: &mut Vec<String>) {
+        match v.kind() {
+            ValueKind::Map => {
+                for k in v.try_iter().into_iter().flatten() {
+                    let child = v.get_item(&k).unwrap_or_default();
+                    path.push(crate::template::pyvalue::py_str(&k));
+                    walk(path, &child, out);
+                    path.pop();
+                }
+            }
+            ValueKind::Seq => {
+                for item in v.try_iter().into_iter().flatten() {
+                    walk(path, &item, out);
+                }
+            }
+            ValueKind::Undefined | ValueKind::None | ValueKind::Bool => {}
+            _ => {
+                if should_mask(path, v) {
+                    let s = crate::template::pyvalue::py_str(v);
+                    if s.chars().count() >= 4 {
+                        out.push(s);
+                    }
+                }
+            }
+        }
+    }
+    let mut out = Vec::new();
+    walk(&mut Vec::new(), data, &mut out);
+    out.sort_by(|a, b| b.len().cmp(&a.len()).then(a.cmp(b)));
+    out.dedup();
+    out
+}
+
+/// Masks a rendered line: secret-looking keys and shapes, and any known secret value.
+pub fn mask_rendered_line_with(line: &str, secrets: &[String]) -> String {
+    let mut out = mask_rendered_line(line);
+    for s in secrets {
+        if out.contains(s.as_str()) {
+            out = out.replace(s.as_str(), MASK);
+        }
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -230,6 +279,23 @@ mod tests {
         assert_eq!(shown, format!("domain: example.com\ntoken: {MASK}"));
         let revealed = value_as_yaml(&["cf".into()], &v, true, 20);
         assert!(revealed.contains("token: abc123"));
+    }
+
+    #[test]
+    fn known_secret_values_are_masked_under_any_key() {
+        let data = Value::from_pairs([
+            (Value::from("password"), Value::from("hunter2")),
+            (
+                Value::from("cf"),
+                Value::from_pairs([(Value::from("api_token"), Value::from("abc123")), (Value::from("domain"), Value::from("example.com"))]),
+            ),
+            (Value::from("pin"), Value::from_pairs([(Value::from("password"), Value::from("12"))])),
+        ]);
+        let secrets = secret_values(&data);
+        assert_eq!(secrets, vec!["hunter2".to_string(), "abc123".to_string()]);
+        assert_eq!(mask_rendered_line_with("pw: hunter2", &secrets), format!("pw: {MASK}"));
+        assert_eq!(mask_rendered_line_with("url: https://x:abc123@example.com", &secrets), format!("url: https://x:{MASK}@example.com"));
+        assert_eq!(mask_rendered_line_with("host: example.com", &secrets), "host: example.com");
     }
 
     #[test]

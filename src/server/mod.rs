@@ -31,6 +31,22 @@ pub struct Backend {
     indexes: Arc<dashmap::DashMap<PathBuf, Arc<crate::yaml::RepoIndex>>>,
     /// Files with diagnostics published, so stale ones can be cleared.
     published: Arc<dashmap::DashMap<PathBuf, ()>>,
+    /// Project loads in flight. tower-lsp runs handlers concurrently, so a notification
+    /// that reloads a project (watched files, data or config edits, folders) counts itself
+    /// here before its first `await`, and requests wait for zero: they see every change sent
+    /// before them.
+    reloads: Arc<tokio::sync::watch::Sender<usize>>,
+    /// Per-root load generation: only the latest started load installs its project.
+    load_generations: Arc<dashmap::DashMap<PathBuf, u64>>,
+}
+
+/// Holds back requests while a reload runs (see `Backend::reloads`); released on drop.
+struct ReloadGuard(Arc<tokio::sync::watch::Sender<usize>>);
+
+impl Drop for ReloadGuard {
+    fn drop(&mut self) {
+        self.0.send_modify(|n| *n = n.saturating_sub(1));
+    }
 }
 
 fn lock(state: &Mutex<State>) -> std::sync::MutexGuard<'_, State> {
@@ -93,7 +109,22 @@ impl Backend {
             generations: Default::default(),
             indexes: Default::default(),
             published: Default::default(),
+            reloads: Arc::new(tokio::sync::watch::channel(0).0),
+            load_generations: Default::default(),
         }
+    }
+
+    /// Marks a reload in flight until the guard drops. Call before the handler's first
+    /// `await`, so requests that arrive after the notification wait for it.
+    fn begin_reload(&self) -> ReloadGuard {
+        self.reloads.send_modify(|n| *n += 1);
+        ReloadGuard(self.reloads.clone())
+    }
+
+    /// Waits until no reload is in flight (every request starts with this).
+    async fn settled(&self) {
+        let mut rx = self.reloads.subscribe();
+        let _ = rx.wait_for(|n| *n == 0).await;
     }
 
     fn snapshot(&self) -> Analysis {
@@ -113,8 +144,9 @@ impl Backend {
         Ok((path, offset))
     }
 
-    /// Loads (or reloads) the projects of all folders, with work-done progress.
-    async fn index_all(&self) {
+    /// Loads (or reloads) the projects of all folders, with work-done progress. `guard`
+    /// (taken by the caller) is released once the projects are loaded.
+    async fn index_all(&self, guard: ReloadGuard) {
         let folders = lock(&self.state).folders.clone();
         let token = NumberOrString::String("homelab-lsp/indexing".into());
         let created = self.client.create_work_done_progress(token.clone()).await.is_ok();
@@ -133,6 +165,7 @@ impl Backend {
             }
             self.load_project(root, *layout).await;
         }
+        drop(guard);
         let n = lock(&self.state).projects.len();
         if let Some(p) = progress {
             p.finish_with_message(format!("{n} project{} indexed", if n == 1 { "" } else { "s" })).await;
@@ -142,10 +175,18 @@ impl Backend {
     }
 
     async fn load_project(&self, root: &Path, layout: config::Layout) {
+        let generation = {
+            let mut g = self.load_generations.entry(root.to_path_buf()).or_insert(0);
+            *g += 1;
+            *g
+        };
         let vfs = lock(&self.state).overlay_vfs();
         let root_owned = root.to_path_buf();
         let loaded = tokio::task::spawn_blocking(move || Project::load(&root_owned, layout, &vfs)).await;
         let mut st = lock(&self.state);
+        if self.load_generations.get(root).map(|g| *g) != Some(generation) {
+            return; // a later load of this root (newer text) is running and will install its result
+        }
         match loaded {
             Ok(Ok(project)) => {
                 st.broken.remove(root);
@@ -241,6 +282,8 @@ impl Backend {
             generations: self.generations.clone(),
             indexes: self.indexes.clone(),
             published: self.published.clone(),
+            reloads: self.reloads.clone(),
+            load_generations: self.load_generations.clone(),
         }
     }
 
@@ -406,6 +449,7 @@ struct UriResult {
 
 impl Backend {
     async fn rendered_preview(&self, params: UriParams) -> RpcResult<PreviewResult> {
+        self.settled().await;
         let path = uri_to_path(&params.uri).ok_or_else(|| invalid_params("not a file: URI"))?;
         let analysis = self.snapshot();
         let result = run("renderedPreview", move || {
@@ -421,6 +465,7 @@ impl Backend {
     }
 
     async fn generated_file(&self, params: UriParams) -> RpcResult<Option<UriResult>> {
+        self.settled().await;
         let path = uri_to_path(&params.uri).ok_or_else(|| invalid_params("not a file: URI"))?;
         let analysis = self.snapshot();
         let out =
@@ -429,6 +474,7 @@ impl Backend {
     }
 
     async fn template_source(&self, params: UriLineParams) -> RpcResult<Option<LineRef>> {
+        self.settled().await;
         let path = uri_to_path(&params.uri).ok_or_else(|| invalid_params("not a file: URI"))?;
         let analysis = self.snapshot();
         let line = params.line as usize;
@@ -520,6 +566,8 @@ impl LanguageServer for Backend {
     }
 
     async fn initialized(&self, _: InitializedParams) {
+        // Requests wait for the first indexing.
+        let guard = self.begin_reload();
         // Settings from workspace/configuration, when the client supports it.
         if let Ok(values) = self.client.configuration(vec![ConfigurationItem { scope_uri: None, section: Some("homelabLsp".into()) }]).await
         {
@@ -538,7 +586,7 @@ impl LanguageServer for Backend {
         };
         let _ = self.client.register_capability(vec![registration]).await;
         let this = self.clone_handles();
-        tokio::spawn(async move { this.index_all().await });
+        tokio::spawn(async move { this.index_all(guard).await });
     }
 
     async fn shutdown(&self) -> RpcResult<()> {
@@ -555,7 +603,7 @@ impl LanguageServer for Backend {
                 .filter(|_| crate::workspace::vfs::read_text_file(&path).ok().as_deref() != Some(params.text_document.text.as_str()))
         };
         if let Some(root) = reload {
-            self.reload(root).await;
+            self.reload(root, self.begin_reload()).await;
         }
         self.schedule(path);
     }
@@ -575,7 +623,7 @@ impl LanguageServer for Backend {
             Backend::affects_project(&st, &path)
         };
         if let Some(root) = reload {
-            self.reload(root).await;
+            self.reload(root, self.begin_reload()).await;
             return;
         }
         // A template edit can change what other files see (rendered facts): keep the index
@@ -598,13 +646,14 @@ impl LanguageServer for Backend {
             Backend::affects_project(&st, &path)
         };
         if let Some(root) = reload {
-            self.reload(root).await;
+            self.reload(root, self.begin_reload()).await;
         } else {
             self.schedule(path);
         }
     }
 
     async fn did_change_configuration(&self, params: DidChangeConfigurationParams) {
+        let guard = self.begin_reload();
         let settings = if params.settings.is_null() || params.settings.as_object().is_some_and(|o| o.is_empty()) {
             match self.client.configuration(vec![ConfigurationItem { scope_uri: None, section: Some("homelabLsp".into()) }]).await {
                 Ok(v) => v.first().map(Settings::from_json),
@@ -618,10 +667,12 @@ impl LanguageServer for Backend {
             st.settings = s;
             st.invalidate();
         }
+        drop(guard);
         self.publish_all().await;
     }
 
     async fn did_change_workspace_folders(&self, params: DidChangeWorkspaceFoldersParams) {
+        let guard = self.begin_reload();
         {
             let mut st = lock(&self.state);
             for removed in &params.event.removed {
@@ -638,10 +689,11 @@ impl LanguageServer for Backend {
             }
             st.invalidate();
         }
-        self.index_all().await;
+        self.index_all(guard).await;
     }
 
     async fn did_change_watched_files(&self, params: DidChangeWatchedFilesParams) {
+        let guard = self.begin_reload();
         let mut roots: Vec<PathBuf> = Vec::new();
         let mut new_configs = false;
         {
@@ -663,7 +715,7 @@ impl LanguageServer for Backend {
             }
         }
         if new_configs {
-            self.index_all().await;
+            self.index_all(guard).await;
             return;
         }
         roots.sort();
@@ -676,10 +728,12 @@ impl LanguageServer for Backend {
             };
             self.load_project(&root, layout).await;
         }
+        drop(guard);
         self.publish_all().await;
     }
 
     async fn completion(&self, params: CompletionParams) -> RpcResult<Option<CompletionResponse>> {
+        self.settled().await;
         let (path, offset) = self.locate(&params.text_document_position)?;
         let analysis = self.snapshot();
         let enc = self.encoding();
@@ -717,6 +771,7 @@ impl LanguageServer for Backend {
     }
 
     async fn hover(&self, params: HoverParams) -> RpcResult<Option<Hover>> {
+        self.settled().await;
         let (path, offset) = self.locate(&params.text_document_position_params)?;
         let analysis = self.snapshot();
         let enc = self.encoding();
@@ -732,6 +787,7 @@ impl LanguageServer for Backend {
     }
 
     async fn goto_definition(&self, params: GotoDefinitionParams) -> RpcResult<Option<GotoDefinitionResponse>> {
+        self.settled().await;
         let (path, offset) = self.locate(&params.text_document_position_params)?;
         let analysis = self.snapshot();
         let enc = self.encoding();
@@ -748,6 +804,7 @@ impl LanguageServer for Backend {
     }
 
     async fn references(&self, params: ReferenceParams) -> RpcResult<Option<Vec<Location>>> {
+        self.settled().await;
         let (path, offset) = self.locate(&params.text_document_position)?;
         let analysis = self.snapshot();
         let enc = self.encoding();
@@ -767,6 +824,7 @@ impl LanguageServer for Backend {
     }
 
     async fn prepare_rename(&self, params: TextDocumentPositionParams) -> RpcResult<Option<PrepareRenameResponse>> {
+        self.settled().await;
         let (path, offset) = self.locate(&params)?;
         let analysis = self.snapshot();
         let enc = self.encoding();
@@ -779,6 +837,7 @@ impl LanguageServer for Backend {
     }
 
     async fn rename(&self, params: RenameParams) -> RpcResult<Option<WorkspaceEdit>> {
+        self.settled().await;
         let (path, offset) = self.locate(&params.text_document_position)?;
         let analysis = self.snapshot();
         let enc = self.encoding();
@@ -799,6 +858,7 @@ impl LanguageServer for Backend {
     }
 
     async fn document_symbol(&self, params: DocumentSymbolParams) -> RpcResult<Option<DocumentSymbolResponse>> {
+        self.settled().await;
         let path = uri_to_path(&params.text_document.uri).ok_or_else(|| invalid_params("not a file: URI"))?;
         let analysis = self.snapshot();
         let enc = self.encoding();
@@ -829,6 +889,7 @@ impl LanguageServer for Backend {
     }
 
     async fn folding_range(&self, params: FoldingRangeParams) -> RpcResult<Option<Vec<FoldingRange>>> {
+        self.settled().await;
         let path = uri_to_path(&params.text_document.uri).ok_or_else(|| invalid_params("not a file: URI"))?;
         let analysis = self.snapshot();
         run("foldingRange", move || {
@@ -849,6 +910,7 @@ impl LanguageServer for Backend {
     }
 
     async fn document_link(&self, params: DocumentLinkParams) -> RpcResult<Option<Vec<DocumentLink>>> {
+        self.settled().await;
         let path = uri_to_path(&params.text_document.uri).ok_or_else(|| invalid_params("not a file: URI"))?;
         let analysis = self.snapshot();
         let enc = self.encoding();
@@ -870,6 +932,7 @@ impl LanguageServer for Backend {
     }
 
     async fn semantic_tokens_full(&self, params: SemanticTokensParams) -> RpcResult<Option<SemanticTokensResult>> {
+        self.settled().await;
         let path = uri_to_path(&params.text_document.uri).ok_or_else(|| invalid_params("not a file: URI"))?;
         let analysis = self.snapshot();
         let enc = self.encoding();
@@ -907,6 +970,7 @@ impl LanguageServer for Backend {
     }
 
     async fn code_action(&self, params: CodeActionParams) -> RpcResult<Option<CodeActionResponse>> {
+        self.settled().await;
         let path = uri_to_path(&params.text_document.uri).ok_or_else(|| invalid_params("not a file: URI"))?;
         let analysis = self.snapshot();
         let enc = self.encoding();
@@ -1011,13 +1075,14 @@ pub fn run_stdio() -> i32 {
 }
 
 impl Backend {
-    async fn reload(&self, root: PathBuf) {
+    async fn reload(&self, root: PathBuf, guard: ReloadGuard) {
         let layout = if root.join(config::CONFIG_FILE).is_file() {
             config::Layout::Configured
         } else {
             config::fallback_layout(&root).unwrap_or(config::Layout::Configured)
         };
         self.load_project(&root, layout).await;
+        drop(guard);
         self.publish_all().await;
     }
 }

@@ -117,8 +117,9 @@ pub fn lex(source: &str, syntax: &TemplateSyntax) -> Vec<Token> {
     let mut pos = 0;
     // `raw` blocks: everything up to the matching `endraw` tag is text.
     let mut in_raw_block = false;
+    let mut starts = StartFinder::new(source, syntax);
     while pos < bytes.len() {
-        let Some(found) = find_next_start(source, pos, syntax) else {
+        let Some(found) = starts.next_at(pos) else {
             break;
         };
         let (kind, start) = found;
@@ -160,30 +161,59 @@ pub fn tag_keyword<'a>(source: &'a str, token: &Token) -> Option<&'a str> {
     (end > 0).then(|| &inner[..end])
 }
 
-fn find_next_start(source: &str, from: usize, syntax: &TemplateSyntax) -> Option<(TokenKind, usize)> {
-    let candidates = [
-        (TokenKind::Variable, syntax.variable_start.as_str()),
-        (TokenKind::Block, syntax.block_start.as_str()),
-        (TokenKind::Comment, syntax.comment_start.as_str()),
-    ];
-    let rest = &source[from..];
-    let mut best: Option<(TokenKind, usize, usize)> = None;
-    for (kind, delim) in candidates {
-        if delim.is_empty() {
-            continue;
-        }
-        if let Some(idx) = rest.find(delim) {
-            let better = match best {
-                None => true,
-                // Earliest wins; at the same spot the longer delimiter wins.
-                Some((_, bidx, blen)) => idx < bidx || (idx == bidx && delim.len() > blen),
-            };
-            if better {
-                best = Some((kind, idx, delim.len()));
-            }
+/// Finds the next start delimiter at or after a position. Positions only grow while
+/// lexing, so each delimiter's next occurrence is cached and the text is searched once per
+/// delimiter overall: lexing stays linear even when a delimiter never occurs (searching the
+/// rest of the text for it at every tag made lexing quadratic).
+struct StartFinder<'a> {
+    source: &'a str,
+    delims: [(TokenKind, &'a str); 3],
+    /// Per delimiter: `None` = not searched yet, `Some(None)` = no occurrence left,
+    /// `Some(Some(p))` = next occurrence at `p`.
+    next: [Option<Option<usize>>; 3],
+}
+
+impl<'a> StartFinder<'a> {
+    fn new(source: &'a str, syntax: &'a TemplateSyntax) -> Self {
+        Self {
+            source,
+            delims: [
+                (TokenKind::Variable, syntax.variable_start.as_str()),
+                (TokenKind::Block, syntax.block_start.as_str()),
+                (TokenKind::Comment, syntax.comment_start.as_str()),
+            ],
+            next: [None; 3],
         }
     }
-    best.map(|(kind, idx, _)| (kind, from + idx))
+
+    fn next_at(&mut self, from: usize) -> Option<(TokenKind, usize)> {
+        let mut best: Option<(TokenKind, usize, usize)> = None;
+        for (i, (kind, delim)) in self.delims.iter().enumerate() {
+            if delim.is_empty() {
+                continue;
+            }
+            let found = match self.next[i] {
+                Some(Some(p)) if p >= from => Some(p),
+                Some(None) => None,
+                _ => {
+                    let p = self.source[from..].find(delim).map(|x| from + x);
+                    self.next[i] = Some(p);
+                    p
+                }
+            };
+            if let Some(idx) = found {
+                let better = match best {
+                    None => true,
+                    // Earliest wins; at the same spot the longer delimiter wins.
+                    Some((_, bidx, blen)) => idx < bidx || (idx == bidx && delim.len() > blen),
+                };
+                if better {
+                    best = Some((*kind, idx, delim.len()));
+                }
+            }
+        }
+        best.map(|(kind, idx, _)| (kind, idx))
+    }
 }
 
 fn scan_tag(source: &str, start: usize, delim_len: usize, kind: TokenKind, syntax: &TemplateSyntax) -> Token {
@@ -231,7 +261,7 @@ fn scan_tag(source: &str, start: usize, delim_len: usize, kind: TokenKind, synta
             pos += 1;
             continue;
         }
-        if source[pos..].starts_with(end_delim) {
+        if bytes[pos..].starts_with(end_delim.as_bytes()) {
             break Some(pos);
         }
         // A whitespace-control mark glued to the end delimiter.
@@ -352,6 +382,12 @@ mod tests {
     fn end_delimiter_inside_string_does_not_end_tag() {
         let got = kinds("#{ 'a}#b' }#z");
         assert_eq!(got, vec![(TokenKind::Variable, "#{ 'a}#b' }#"), (TokenKind::Raw, "z")]);
+    }
+
+    #[test]
+    fn non_ascii_inside_a_tag() {
+        let got = kinds("#{ café ~ 'ü' }# ✓ #% if ß %#");
+        assert_eq!(got, vec![(TokenKind::Variable, "#{ café ~ 'ü' }#"), (TokenKind::Raw, " ✓ "), (TokenKind::Block, "#% if ß %#")]);
     }
 
     #[test]
