@@ -106,25 +106,27 @@ pub fn first_difference(expected: &[u8], got: &[u8]) -> String {
     format!("lengths differ: expected {} lines, got {}", e.split('\n').count(), g.split('\n').count())
 }
 
-/// Writes a fixture repo from one string: `//- /path` headers start each file.
-pub fn write_fixture(root: &Path, fixture: &str) {
-    let mut current: Option<(String, String)> = None;
-    let flush = |cur: &mut Option<(String, String)>| {
-        if let Some((path, text)) = cur.take() {
-            let target = root.join(path.trim_start_matches('/'));
-            std::fs::create_dir_all(target.parent().unwrap()).unwrap();
-            std::fs::write(target, text).unwrap();
-        }
-    };
+/// Splits a fixture string into files: `//- /path` headers start each file. Returns
+/// (path without the leading `/`, text) in order.
+pub fn parse_fixture(fixture: &str) -> Vec<(String, String)> {
+    let mut files: Vec<(String, String)> = Vec::new();
     for line in fixture.split_inclusive('\n') {
         if let Some(path) = line.strip_prefix("//- ") {
-            flush(&mut current);
-            current = Some((path.trim().to_string(), String::new()));
-        } else if let Some((_, text)) = current.as_mut() {
+            files.push((path.trim().trim_start_matches('/').to_string(), String::new()));
+        } else if let Some((_, text)) = files.last_mut() {
             text.push_str(line);
         }
     }
-    flush(&mut current);
+    files
+}
+
+/// Writes a fixture repo from one string: `//- /path` headers start each file.
+pub fn write_fixture(root: &Path, fixture: &str) {
+    for (path, text) in parse_fixture(fixture) {
+        let target = root.join(path);
+        std::fs::create_dir_all(target.parent().unwrap()).unwrap();
+        std::fs::write(target, text).unwrap();
+    }
 }
 
 /// Runs the real binary; returns (exit code, stdout, stderr).
