@@ -99,7 +99,14 @@ pub fn line_span(text: &str, line: u32) -> Range<usize> {
 /// Diagnostics of one file. `index` is the repo-wide index (gateways, secrets, sources);
 /// `None` while it is still being built (reference checks are then skipped).
 pub fn file_diagnostics(pa: &ProjectAnalysis, path: &Path, index: Option<&RepoIndex>) -> Vec<Diag> {
-    let Some(text) = pa.text(path) else { return Vec::new() };
+    let Some(text) = pa.text(path) else {
+        // A template of the inventory that cannot be read (not UTF-8, too large): makejinja
+        // would fail on it, so say why at the top of the file.
+        if let Some(Err(e)) = pa.project.sources.get(path) {
+            return vec![Diag::new("render-error", Severity::Error, 0..0, format!("cannot read this template: {e}"))];
+        }
+        return Vec::new();
+    };
     let empty = RepoIndex::default();
     let opts = CheckOptions { check_references: index.is_some(), yaml_syntax: true };
     let index = index.unwrap_or(&empty);

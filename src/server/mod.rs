@@ -193,7 +193,12 @@ impl Backend {
                 st.projects.insert(root.to_path_buf(), Arc::new(project));
             }
             Ok(Err(e)) => {
-                st.projects.remove(root);
+                // A config broken mid-edit keeps the last good project answering (the error
+                // shows on makejinja.toml); a config that is gone takes the project with it.
+                let still_there = st.docs.contains_key(&e.file) || e.file.is_file();
+                if !still_there {
+                    st.projects.remove(root);
+                }
                 st.broken.insert(root.to_path_buf(), e);
             }
             Err(_) => {}

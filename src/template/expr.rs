@@ -374,6 +374,17 @@ pub fn names_in_tag(src: &str, token: &Token) -> Vec<NameUse> {
                     ranges.push(s.range.start + 1..s.range.end.saturating_sub(1).max(s.range.start + 1));
                     j += 3;
                 }
+                // A list index `nodes[0]`: the segment is the index.
+                (Some(l), Some(n), Some(r))
+                    if l.kind == Tok::LBracket
+                        && n.kind == Tok::Number
+                        && r.kind == Tok::RBracket
+                        && text(n).bytes().all(|b| b.is_ascii_digit()) =>
+                {
+                    path.push(text(n).to_string());
+                    ranges.push(n.range.clone());
+                    j += 3;
+                }
                 _ => break,
             }
         }
@@ -431,6 +442,15 @@ mod tests {
                 (NameRole::Test, "none".into()),
                 (NameRole::Function, "talos_patches".into()),
             ]
+        );
+    }
+
+    #[test]
+    fn list_indexes_continue_a_path() {
+        let got = uses("#{ nodes[0].name }##{ x[i].y }#");
+        assert_eq!(
+            got,
+            vec![(NameRole::Variable, "nodes.0.name".into()), (NameRole::Variable, "x".into()), (NameRole::Variable, "i".into())]
         );
     }
 
