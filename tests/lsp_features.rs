@@ -882,3 +882,160 @@ fn rapid_data_edits_end_at_the_last_value() {
     assert!(md.starts_with("`cluster_name`\n\n```yaml\nv30\n```"), "{md}");
     assert_eq!(c.ok("homelab/renderedPreview", json!({"uri": uri(&t)}))["text"], "name: v30\n");
 }
+
+// ---------------------------------------------------------------- protocol
+
+#[test]
+fn startup_reports_indexing_progress_and_registers_watchers() {
+    let f = project("//- /bootstrap/templates/app.yaml.j2\nname: #{ cluster_name }#\n");
+    let c = f.start();
+    let notes = c.notifications();
+    let progress: Vec<&Value> = client::indexing_progress(&notes).collect();
+    assert_eq!(progress.first().unwrap()["kind"], "begin");
+    assert_eq!(progress.first().unwrap()["title"], "Indexing");
+    assert_eq!(progress.last().unwrap()["kind"], "end");
+    assert_eq!(progress.last().unwrap()["message"], "1 project indexed");
+    let requests = c.server_requests();
+    let methods: Vec<&str> = requests.iter().filter_map(|r| r["method"].as_str()).collect();
+    assert!(methods.contains(&"window/workDoneProgress/create"), "{methods:?}");
+    assert!(methods.contains(&"workspace/configuration"), "{methods:?}");
+    let reg = requests.iter().find(|r| r["method"] == "client/registerCapability").expect("watchers registered");
+    let watchers = &reg["params"]["registrations"][0]["registerOptions"]["watchers"];
+    let globs: Vec<&str> = watchers.as_array().unwrap().iter().filter_map(|w| w["globPattern"].as_str()).collect();
+    assert!(globs.contains(&"**/makejinja.toml") && globs.contains(&"**/*.j2"), "{globs:?}");
+}
+
+#[test]
+fn settings_come_from_workspace_configuration() {
+    let f = project("//- /bootstrap/templates/app.yaml.j2\npw: #{ password }#\n");
+    let t = f.path("bootstrap/templates/app.yaml.j2");
+    let opts = ClientOptions { configuration: Some(json!({"preview": {"showSecrets": true}})), ..Default::default() };
+    let mut c = f.start_with(opts);
+    let md = c.hover_text(&t, (0, 9));
+    assert!(md.contains("hunter2"), "{md}");
+    // A rule turned off in the settings is not published.
+    let f2 = project("//- /bootstrap/templates/app.yaml.j2\nname: #{ cluster_nam }#\n");
+    let t2 = f2.path("bootstrap/templates/app.yaml.j2");
+    let c2 = f2.start_with(ClientOptions {
+        configuration: Some(json!({"diagnostics": {"rules": {"undefined-variable": "off"}}})),
+        ..Default::default()
+    });
+    let c3 = f2.start();
+    c3.wait_diagnostics(&uri(&t2), |d| d.iter().any(|x| x["code"] == "undefined-variable"));
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    assert!(c2.latest_diagnostics(&uri(&t2)).iter().all(|x| x["code"] != "undefined-variable"));
+}
+
+#[test]
+fn utf8_positions_when_the_client_offers_them() {
+    let f = project(
+        r##"
+        //- /bootstrap/templates/app.yaml.j2
+        note: "😀 é" #{ bootstrap_cloudflare.do$0 }#
+        "##,
+    );
+    let mut c = f.start_with(ClientOptions { utf8: true, ..Default::default() });
+    assert_eq!(c.initialize_result["capabilities"]["positionEncoding"], "utf-8");
+    let (p, _) = f.cursor();
+    let text = f.text("bootstrap/templates/app.yaml.j2");
+    let byte_col = f.cursor.as_ref().unwrap().1 as u32;
+    let items = c.completion(&p, (0, byte_col));
+    assert_eq!(labels(&items), vec!["domain"]);
+    assert_eq!(range_tuple(&item(&items, "domain")["textEdit"]["range"]), (0, byte_col as u64 - 2, 0, byte_col as u64));
+    assert_eq!(&text[byte_col as usize - 2..byte_col as usize], "do");
+}
+
+#[test]
+fn incremental_utf16_edits_are_applied_in_order() {
+    let f = project("//- /bootstrap/templates/app.yaml.j2\nnote: 😀 #{ cluster_name }#\n");
+    let p = f.path("bootstrap/templates/app.yaml.j2");
+    let mut c = f.start();
+    c.did_open(&p, f.text("bootstrap/templates/app.yaml.j2"));
+    // Insert after the emoji and its space (UTF-16 column 9), then replace `cluster_name` by `nodes[0].name`.
+    let change = |c: &mut Client, v: i32, range: (u32, u32, u32, u32), text: &str| {
+        c.notify(
+            "textDocument/didChange",
+            json!({"textDocument": {"uri": uri(&p), "version": v}, "contentChanges": [{"range": {"start": {"line": range.0, "character": range.1}, "end": {"line": range.2, "character": range.3}}, "text": text}]}),
+        );
+    };
+    change(&mut c, 2, (0, 9, 0, 9), "é ");
+    change(&mut c, 3, (0, 14, 0, 26), "nodes[0].name");
+    let preview = c.ok("homelab/renderedPreview", json!({"uri": uri(&p)}));
+    assert_eq!(preview["text"], "note: 😀 é k8s-0\n");
+    let md = c.hover_text(&p, (0, 24));
+    assert!(md.starts_with("`nodes.0.name`\n\n```yaml\nk8s-0\n```\n\nDefined in `config.yaml` line 6"), "{md}");
+}
+
+#[test]
+fn no_completion_outside_tags_or_in_comments() {
+    let f = project(
+        r##"
+        //- /bootstrap/templates/app.yaml.j2
+        plain: text here
+        #| a comment #|
+        "##,
+    );
+    let t = "bootstrap/templates/app.yaml.j2";
+    let p = f.path(t);
+    let mut c = f.start();
+    assert!(c.completion(&p, f.pos(t, "text")).is_empty());
+    assert!(c.completion(&p, f.find(t, "comment", 0, 3)).is_empty());
+    // Data files and other files get no template completion either.
+    assert!(c.completion(&f.path("config.yaml"), (0, 3)).is_empty());
+}
+
+#[test]
+fn undefined_variable_quick_fix_adds_the_key_to_the_data_file() {
+    let f = project("//- /bootstrap/templates/app.yaml.j2\nname: #{ new_key }#\n");
+    let t = f.path("bootstrap/templates/app.yaml.j2");
+    let mut c = f.start();
+    let diags = c.wait_diagnostics(&uri(&t), |d| d.iter().any(|x| x["code"] == "undefined-variable"));
+    let d = diags.iter().find(|x| x["code"] == "undefined-variable").unwrap().clone();
+    let actions =
+        c.ok("textDocument/codeAction", json!({"textDocument": {"uri": uri(&t)}, "range": d["range"], "context": {"diagnostics": [d]}}));
+    let actions = actions.as_array().unwrap();
+    let add = actions.iter().find(|a| a["title"] == "Add 'new_key' to config.yaml").unwrap_or_else(|| panic!("{actions:#?}"));
+    let edits = &add["edit"]["changes"][uri(&f.path("config.yaml"))];
+    assert_eq!(edits[0]["newText"], "new_key: \"\"\n");
+    let end = position(f.text("config.yaml"), f.text("config.yaml").len());
+    assert_eq!(range_tuple(&edits[0]["range"]), (end.0 as u64, end.1 as u64, end.0 as u64, end.1 as u64));
+    let suppress = actions.iter().find(|a| a["title"] == "Suppress undefined-variable on this line").unwrap();
+    assert_eq!(suppress["edit"]["changes"][uri(&t)][0]["newText"], "#| homelab-lsp: ignore[undefined-variable] #|\n");
+}
+
+#[test]
+fn hover_on_a_generated_file_names_its_template_line() {
+    let f = project(
+        r##"
+        //- /bootstrap/templates/kubernetes/app.yaml.j2
+        a: 1
+        name: #{ cluster_name }#
+        //- /kubernetes/app.yaml
+        a: 1
+        name: home
+        "##,
+    );
+    let mut c = f.start();
+    let md = c.hover_text(&f.path("kubernetes/app.yaml"), (1, 2));
+    assert_eq!(
+        md,
+        "**Generated by makejinja** from `bootstrap/templates/kubernetes/app.yaml.j2` — this line comes from `bootstrap/templates/kubernetes/app.yaml.j2` line 2.\n\nEdit the template instead: `task configure` overwrites this file."
+    );
+}
+
+#[test]
+fn a_workspace_folder_added_at_runtime_is_indexed() {
+    let one = project("//- /bootstrap/templates/app.yaml.j2\nname: #{ cluster_name }#\n");
+    let two = Fixture::project("//- /config.yaml\ncluster_name: second\n//- /bootstrap/templates/app.yaml.j2\nname: #{ cluster_name }#\n");
+    let t = "bootstrap/templates/app.yaml.j2";
+    let mut c = one.start();
+    assert_eq!(c.hover(&two.path(t), (0, 10)), Value::Null);
+    c.notify("workspace/didChangeWorkspaceFolders", json!({"event": {"added": [{"uri": uri(&two.root), "name": "two"}], "removed": []}}));
+    c.wait_indexed();
+    let md = c.hover_text(&two.path(t), (0, 10));
+    assert!(md.contains("second"), "{md}");
+    c.notify("workspace/didChangeWorkspaceFolders", json!({"event": {"added": [], "removed": [{"uri": uri(&one.root), "name": "one"}]}}));
+    c.wait_indexed();
+    assert_eq!(c.hover(&one.path(t), (0, 10)), Value::Null);
+    assert!(c.hover_text(&two.path(t), (0, 10)).contains("second"));
+}

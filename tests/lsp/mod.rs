@@ -1,6 +1,6 @@
 //! Test harness for the language server: a stdio JSON-RPC client for the real binary and
 //! fixture repos written from one string.
-#![allow(dead_code)]
+#![allow(dead_code, unused_imports)]
 
 pub mod client;
 pub mod fixture;
