@@ -67,6 +67,7 @@ pub const RULES: &[(&str, &str)] = &[
     ("generated-file", "warning"),
     ("drift", "warning"),
     ("data-error", "error"),
+    ("missing-input", "error"),
     ("config-error", "error"),
     ("plugin-not-emulated", "warning"),
     ("path-filter", "warning"),

@@ -230,6 +230,12 @@ impl Renderer {
             _ => RenderErrorKind::Runtime,
         };
         let mut message = match err.detail() {
+            Some(d) if d.starts_with("cannot read template") => d.to_string(),
+            _ if kind == RenderErrorKind::IncludeEscape => {
+                let detail = err.detail().unwrap_or_default();
+                let quoted = detail.split('\'').nth(1).unwrap_or(detail);
+                format!("include path '{quoted}' escapes the template inputs ('..' and absolute paths are refused without reading)")
+            }
             Some(d) => format!("{}: {d}", kind_label(&err)),
             None => kind_label(&err),
         };

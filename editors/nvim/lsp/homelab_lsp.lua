@@ -36,7 +36,8 @@ return {
         -- invalid-yaml, missing-parent-refs, unknown-gateway,
         -- tailscale-ingress-class, plaintext-secret, inline-credential,
         -- unknown-secret-ref, unknown-source-ref, generated-file, drift,
-        -- data-error, config-error, plugin-not-emulated, path-filter.
+        -- data-error, missing-input, config-error, plugin-not-emulated,
+        -- path-filter.
         rules = vim.empty_dict(),
       },
       trace = { server = 'off' },

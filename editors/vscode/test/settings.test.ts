@@ -131,6 +131,7 @@ test('rule codes are the server contract list', () => {
       'inline-credential',
       'invalid-yaml',
       'missing-include',
+      'missing-input',
       'missing-parent-refs',
       'path-filter',
       'plaintext-secret',

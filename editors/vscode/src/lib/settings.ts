@@ -26,6 +26,7 @@ export const RULE_CODES = [
   'generated-file',
   'drift',
   'data-error',
+  'missing-input',
   'config-error',
   'plugin-not-emulated',
   'path-filter',

@@ -1,0 +1,337 @@
+//! The makejinja rules on fresh fixture repos the engine has never seen, through the real
+//! `render` CLI, plus the line map through loops, includes, filter blocks and whitespace
+//! control, and bad input.
+
+mod support;
+
+use homelab_lsp::workspace::{DiskVfs, Project};
+use support::*;
+
+const HASH_DELIMS: &str = r##"[makejinja.delimiter]
+block_start = "#%"
+block_end = "%#"
+comment_start = "#|"
+comment_end = "#|"
+variable_start = "#{"
+variable_end = "}#"
+"##;
+
+fn repo(fixture: &str) -> tempfile::TempDir {
+    let tmp = tempfile::tempdir().unwrap();
+    write_fixture(tmp.path(), fixture);
+    tmp
+}
+
+fn render_tree(dir: &std::path::Path) -> (i32, std::collections::BTreeMap<String, Vec<u8>>, String) {
+    let out = tempfile::tempdir().unwrap();
+    let (code, _, err) = run_cli(&["render", "--root", dir.to_str().unwrap(), "--output", out.path().to_str().unwrap()], dir);
+    (code, read_tree(out.path()), err)
+}
+
+fn text(tree: &std::collections::BTreeMap<String, Vec<u8>>, path: &str) -> String {
+    String::from_utf8(tree.get(path).unwrap_or_else(|| panic!("{path} missing; have {:?}", tree.keys().collect::<Vec<_>>())).clone())
+        .unwrap()
+}
+
+fn config(extra: &str) -> String {
+    config_with(extra, "\"./templates\"")
+}
+
+fn config_with(extra: &str, inputs: &str) -> String {
+    format!("//- /makejinja.toml\n[makejinja]\ninputs = [{inputs}]\noutput = \"./\"\ndata = [\"./config.yaml\"]\njinja_suffix = \".j2\"\nundefined = \"chainable\"\nexclude_patterns = [\"*.partial.yaml.j2\", \".mjfilter.py\"]\n{extra}\n{HASH_DELIMS}")
+}
+
+#[test]
+fn suffix_precedence_copy_exclusion_and_empty_output() {
+    let fx = format!(
+        "{}\
+//- /config.yaml
+name: demo
+enabled: false
+//- /templates/a/app.yaml.j2
+name: #{{ name }}#
+//- /templates/a/values.yaml.gotmpl.j2
+v: 1
+//- /templates/a/double.yaml.j2.j2
+x: 1
+//- /templates/a/plain.txt
+copied #{{ verbatim }}#
+//- /templates/a/over.yaml.j2
+from: templates
+//- /overrides/a/over.yaml.j2
+from: overrides
+//- /templates/a/skip.partial.yaml.j2
+partial: 1
+//- /templates/flag/feature.yaml.j2
+#% if enabled %#
+on: true
+#% endif %#
+//- /templates/.hidden.yaml.j2
+hidden: #{{ name }}#
+",
+        config_with("", "\"./overrides\", \"./templates\"")
+    );
+    let r = repo(&fx);
+    let (code, tree, err) = render_tree(r.path());
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(text(&tree, "a/app.yaml"), "name: demo\n");
+    assert_eq!(text(&tree, "a/values.yaml.gotmpl"), "v: 1\n");
+    assert_eq!(text(&tree, "a/double.yaml.j2"), "x: 1\n", "only the last suffix is removed");
+    assert_eq!(text(&tree, "a/plain.txt"), "copied #{ verbatim }#\n", "non-templates are copied verbatim");
+    assert_eq!(text(&tree, "a/over.yaml"), "from: overrides\n", "the first input wins");
+    assert_eq!(text(&tree, ".hidden.yaml"), "hidden: demo\n");
+    assert!(!tree.contains_key("a/skip.partial.yaml"), "excluded");
+    assert!(!tree.contains_key("flag/feature.yaml"), "whitespace-only output writes no file");
+    let out = tempfile::tempdir().unwrap();
+    run_cli(&["render", "--root", r.path().to_str().unwrap(), "--output", out.path().to_str().unwrap()], r.path());
+    assert!(!out.path().join("flag").exists(), "directories left empty are removed");
+}
+
+#[test]
+fn yaml_11_scalars_print_like_python() {
+    let fx = format!(
+        "{}\
+//- /config.yaml
+b1: yes
+b2: off
+oct: 0755
+under: 1_000
+hex: 0x1F
+sexa: 1:30
+f: 1.0e+3
+notfloat: 1e3
+nul: ~
+quoted: \"0755\"
+lst: [a, 1, true, null, 1.5]
+dct: {{k: v, n: 1}}
+date: 2024-01-01
+//- /templates/out.txt.j2
+#{{ b1 }}# #{{ b2 }}# #{{ oct }}# #{{ under }}# #{{ hex }}# #{{ sexa }}# #{{ f }}# #{{ notfloat }}# #{{ nul }}# #{{ quoted }}#
+#{{ lst }}# #{{ dct }}# #{{ date }}#
+",
+        config("")
+    );
+    let r = repo(&fx);
+    let (code, tree, err) = render_tree(r.path());
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(
+        text(&tree, "out.txt"),
+        "True False 493 1000 31 90 1000.0 1e3 None 0755\n['a', 1, True, None, 1.5] {'k': 'v', 'n': 1} 2024-01-01\n"
+    );
+}
+
+#[test]
+fn toml_data_and_custom_delimiters() {
+    let fx = "//- /makejinja.toml
+[makejinja]
+inputs = [\"./t\"]
+output = \"./out\"
+data = [\"./vars.toml\"]
+jinja_suffix = \".tmpl\"
+[makejinja.delimiter]
+block_start = \"<%\"
+block_end = \"%>\"
+variable_start = \"<<\"
+variable_end = \">>\"
+comment_start = \"<#\"
+comment_end = \"#>\"
+//- /vars.toml
+[cluster]
+name = \"lab\"
+nodes = [\"a\", \"b\"]
+//- /t/x.yaml.tmpl
+<# a comment #>
+<% for n in cluster.nodes %>
+- << n >>.<< cluster.name >> {{ untouched }}
+<% endfor %>
+";
+    let r = repo(fx);
+    let (code, tree, err) = render_tree(r.path());
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(text(&tree, "x.yaml"), "- a.lab {{ untouched }}\n- b.lab {{ untouched }}\n");
+}
+
+#[test]
+fn strict_and_chainable_undefined() {
+    let body = "//- /config.yaml\na: 1\n//- /templates/x.yaml.j2\nv: \"#{ missing.deep.key }#\"\n";
+    let chainable = repo(&format!("{}{body}", config("")));
+    let (code, tree, err) = render_tree(chainable.path());
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(text(&tree, "x.yaml"), "v: \"\"\n");
+    let strict = repo(&format!("{}{body}", config("").replace("undefined = \"chainable\"", "undefined = \"strict\"")));
+    let (code, _, err) = render_tree(strict.path());
+    assert_eq!(code, 1);
+    assert!(err.contains("x.yaml.j2:1:"), "error names file:line:col: {err}");
+    assert!(err.contains("undefined"), "{err}");
+}
+
+#[test]
+fn includes_resolve_through_inputs_in_order_and_stay_inside() {
+    let fx = format!(
+        "{}\
+//- /config.yaml
+items: [1, 2]
+//- /templates/partials/p.partial.yaml.j2
+#% for i in items %#
+- #{{ i }}#
+#% endfor %#
+//- /overrides/partials/o.partial.yaml.j2
+over: true
+//- /templates/partials/o.partial.yaml.j2
+over: false
+//- /templates/main.yaml.j2
+list:
+  #% filter indent(width=2, first=True) %#
+  #% include 'partials/p.partial.yaml.j2' %#
+  #% endfilter %#
+#% include 'partials/o.partial.yaml.j2' %#
+//- /templates/escape.yaml.j2
+#% include '../config.yaml' %#
+",
+        config_with("", "\"./overrides\", \"./templates\"")
+    );
+    let r = repo(&fx);
+    let (code, tree, err) = render_tree(r.path());
+    assert_eq!(text(&tree, "main.yaml"), "list:\n  - 1\n  - 2\nover: true\n");
+    assert_eq!(code, 1, "the escaping include fails");
+    assert!(err.contains("escape.yaml.j2:1:"), "{err}");
+    assert!(err.contains("escapes the template inputs"), "{err}");
+    assert!(!tree.contains_key("escape.yaml"));
+}
+
+#[test]
+fn path_filters() {
+    let fx = format!(
+        "{}\
+//- /config.yaml
+bootstrap_distribution: talos
+cloudflare:
+  enabled: true
+nodes:
+  - controller: true
+//- /templates/k3s/.mjfilter.py
+main = lambda data: data.get(\"bootstrap_distribution\", \"k3s\") == \"k3s\"
+//- /templates/k3s/x.yaml.j2
+k3s: 1
+//- /templates/cf/.mjfilter.py
+main = lambda data: bool((data.get(\"cloudflare\") or {{}}).get(\"enabled\"))
+//- /templates/cf/sub/y.yaml.j2
+cf: 1
+//- /templates/workers/.mjfilter.py
+main = lambda data: any(
+    n.get(\"controller\") is False for n in data.get(\"nodes\", [])
+)
+//- /templates/workers/w.yaml.j2
+w: 1
+//- /templates/odd/.mjfilter.py
+import os
+main = lambda data: os.path.exists(\"/x\")
+//- /templates/odd/o.yaml.j2
+o: 1
+",
+        config("")
+    );
+    let r = repo(&fx);
+    let (code, tree, err) = render_tree(r.path());
+    assert_eq!(code, 0, "{err}");
+    assert!(!tree.contains_key("k3s/x.yaml"));
+    assert_eq!(text(&tree, "cf/sub/y.yaml"), "cf: 1\n");
+    assert!(!tree.contains_key("workers/w.yaml"));
+    assert_eq!(text(&tree, "odd/o.yaml"), "o: 1\n", "an unevaluable filter renders");
+    assert!(err.contains(".mjfilter.py") && err.contains("cannot evaluate"), "reported: {err}");
+}
+
+#[test]
+fn line_map_through_loops_includes_filters_and_whitespace_control() {
+    let fx = format!(
+        "{}\
+//- /config.yaml
+nodes: [a, b]
+//- /templates/partials/p.partial.yaml.j2
+x: 1
+y: 2
+//- /templates/m.yaml.j2
+head: 1
+#% for n in nodes %#
+- name: #{{ n }}#
+  idx: #{{ loop.index }}#
+#% endfor %#
+nested:
+  #% filter indent(width=2, first=True) %#
+  #% include 'partials/p.partial.yaml.j2' %#
+  #% endfilter %#
+tight: #%- if true -%# yes #%- endif %#
+tail: 1
+",
+        config("")
+    );
+    let r = repo(&fx);
+    let root = std::fs::canonicalize(r.path()).unwrap();
+    let project = Project::discover(&root, &DiskVfs).unwrap();
+    let renderer = project.renderer(Default::default());
+    let plain = renderer.render("m.yaml.j2").unwrap();
+    let traced = renderer.render_with_line_map("m.yaml.j2").unwrap();
+    assert_eq!(plain, traced.text);
+    let map = traced.line_map.unwrap();
+    let got: Vec<(String, Option<(String, u32)>)> =
+        plain.lines().enumerate().map(|(i, l)| (l.to_string(), map.origin(i).map(|(n, l)| (n.to_string(), l)))).collect();
+    let m = |l: u32| Some(("m.yaml.j2".to_string(), l));
+    let p = |l: u32| Some(("partials/p.partial.yaml.j2".to_string(), l));
+    assert_eq!(
+        got,
+        vec![
+            ("head: 1".into(), m(0)),
+            ("- name: a".into(), m(2)),
+            ("  idx: 1".into(), m(3)),
+            ("- name: b".into(), m(2)),
+            ("  idx: 2".into(), m(3)),
+            ("nested:".into(), m(5)),
+            ("  x: 1".into(), p(0)),
+            ("  y: 2".into(), p(1)),
+            ("tight:yestail: 1".into(), m(9)),
+        ]
+    );
+}
+
+#[test]
+fn bad_input_gives_clear_errors_without_panics() {
+    // Malformed makejinja.toml: exit 2 with file:line.
+    let r = repo("//- /makejinja.toml\n[makejinja]\ninputs = [\"./t\"\n");
+    let (code, _, err) = run_cli(&["render", "--root", r.path().to_str().unwrap(), "--output", "/tmp/never-written"], r.path());
+    assert_eq!(code, 2);
+    assert!(err.contains("makejinja.toml:"), "{err}");
+    assert!(!err.contains("panicked"), "{err}");
+
+    // YAML syntax error in data: exit 2 with the data file's line.
+    let r = repo(&format!("{}//- /config.yaml\na: 1\nb: [unclosed\n//- /templates/x.yaml.j2\nx: 1\n", config("")));
+    let (code, _, err) = render_tree(r.path());
+    assert_eq!(code, 2);
+    assert!(err.contains("config.yaml:"), "{err}");
+
+    // Missing data file.
+    let r = repo(&format!("{}//- /templates/x.yaml.j2\nx: 1\n", config("")));
+    let (code, _, err) = render_tree(r.path());
+    assert_eq!(code, 2);
+    assert!(err.contains("config.yaml") && err.contains("does not exist"), "{err}");
+
+    // Template syntax error: that template fails with a position, the others render.
+    let r = repo(&format!(
+        "{}//- /config.yaml\na: 1\n//- /templates/bad.yaml.j2\nok: 1\nx: #{{ a + }}#\n//- /templates/good.yaml.j2\ng: #{{ a }}#\n",
+        config("")
+    ));
+    let (code, tree, err) = render_tree(r.path());
+    assert_eq!(code, 1);
+    assert!(err.contains("bad.yaml.j2:2:"), "{err}");
+    assert_eq!(text(&tree, "good.yaml"), "g: 1\n");
+
+    // Non-UTF-8 template and a 10 MB template.
+    let r = repo(&format!("{}//- /config.yaml\na: 1\n//- /templates/good.yaml.j2\ng: 1\n", config("")));
+    std::fs::write(r.path().join("templates/latin1.yaml.j2"), b"name: caf\xe9\n").unwrap();
+    let big: String = "line: #{ a }#\n".repeat(10 * 1024 * 1024 / 14);
+    std::fs::write(r.path().join("templates/big.yaml.j2"), &big).unwrap();
+    let (code, tree, err) = render_tree(r.path());
+    assert_eq!(code, 1, "{err}");
+    assert!(err.contains("latin1.yaml.j2") && err.contains("not valid UTF-8") && err.contains("line 1, column 10"), "{err}");
+    assert_eq!(tree.get("big.yaml").map(|b| b.len()), Some(big.len() / 14 * 8), "the 10 MB template renders");
+    assert_eq!(text(&tree, "good.yaml"), "g: 1\n");
+}
