@@ -144,33 +144,62 @@ pub fn name_at(src: &str, syntax: &TemplateSyntax, offset: usize) -> Option<(Nam
     None
 }
 
+/// Where each name a template binds (`set`, `for`, `macro` arguments, `loop`) is visible.
+/// Built in one pass so per-use checks stay linear in the template size.
+pub struct BindingScopes {
+    /// (visible range, name, binding site), in binding order.
+    scopes: Vec<(Range<usize>, String, Range<usize>)>,
+}
+
+impl BindingScopes {
+    pub fn new(src: &str, syntax: &TemplateSyntax) -> Self {
+        let tokens = lex(src, syntax);
+        let mut scopes: Vec<(Range<usize>, String, Range<usize>)> = Vec::new();
+        // Open `for`/`macro` blocks: index into `scopes` where their bindings start.
+        let mut open: Vec<usize> = Vec::new();
+        for t in tokens.iter().filter(|t| t.kind == TokenKind::Block) {
+            let kw = crate::template::syntax::tag_keyword(src, t);
+            match kw {
+                Some("endfor") | Some("endmacro") => {
+                    if let Some(first) = open.pop() {
+                        for s in &mut scopes[first..] {
+                            if s.0.end == usize::MAX {
+                                s.0.end = t.span.start;
+                            }
+                        }
+                    }
+                    continue;
+                }
+                Some("for") | Some("macro") => {
+                    open.push(scopes.len());
+                    if kw == Some("for") {
+                        scopes.push((t.span.end..usize::MAX, "loop".to_string(), t.inner.clone()));
+                    }
+                }
+                _ => {}
+            }
+            for u in names_in_tag(src, t) {
+                if u.role == crate::template::expr::NameRole::Binding {
+                    scopes.push((t.span.end..usize::MAX, u.path[0].clone(), u.ranges[0].clone()));
+                }
+            }
+        }
+        Self { scopes }
+    }
+
+    /// Names visible at `offset` (innermost last), with their binding sites.
+    pub fn visible_at(&self, offset: usize) -> Vec<(String, Range<usize>)> {
+        self.scopes.iter().filter(|(r, ..)| r.start <= offset && offset < r.end).map(|(_, n, site)| (n.clone(), site.clone())).collect()
+    }
+
+    pub fn is_bound(&self, name: &str, offset: usize) -> bool {
+        self.scopes.iter().any(|(r, n, _)| n == name && r.start <= offset && offset < r.end)
+    }
+}
+
 /// Names bound before `offset` by `set`/`for`/`macro` tags (innermost last), with where.
 pub fn bindings_before(src: &str, syntax: &TemplateSyntax, offset: usize) -> Vec<(String, Range<usize>)> {
-    let tokens = lex(src, syntax);
-    let mut out = Vec::new();
-    let mut depth_stack: Vec<usize> = Vec::new(); // out.len() at each open `for`
-    for t in tokens.iter().filter(|t| t.kind == TokenKind::Block && t.span.start < offset) {
-        let kw = crate::template::syntax::tag_keyword(src, t);
-        match kw {
-            Some("for") => {
-                depth_stack.push(out.len());
-                out.push(("loop".to_string(), t.inner.clone()));
-            }
-            Some("endfor") => {
-                if let Some(len) = depth_stack.pop() {
-                    out.truncate(len);
-                }
-                continue;
-            }
-            _ => {}
-        }
-        for u in names_in_tag(src, t) {
-            if u.role == crate::template::expr::NameRole::Binding {
-                out.push((u.path[0].clone(), u.ranges[0].clone()));
-            }
-        }
-    }
-    out
+    BindingScopes::new(src, syntax).visible_at(offset)
 }
 
 #[cfg(test)]

@@ -4,7 +4,7 @@
 //! on hand-written YAML. The CLI's `check` and the server share this.
 
 use super::completion::did_you_mean;
-use super::cursor::bindings_before;
+use super::cursor::BindingScopes;
 use super::symbols::block_pairs;
 use super::{FileRole, ProjectAnalysis};
 use crate::template::builtins::{FILTERS, FUNCTIONS, TESTS};
@@ -263,8 +263,10 @@ fn template_diagnostics(
         block_pairs(text, syntax).into_iter().filter(|(kw, ..)| kw == "if").map(|(_, o, c, label)| (o.start..c.end, label)).collect();
     let mut static_undefined = Vec::new();
     let coverage = covered_lines(pa, name, rendered);
+    let scopes = BindingScopes::new(text, syntax);
+    let lines = LineIndex::new(text);
     for u in names_in_template(text, syntax) {
-        let bound = bindings_before(text, syntax, u.ranges[0].start);
+        let bound = scopes.visible_at(u.ranges[0].start);
         let head = &u.path[0];
         match u.role {
             NameRole::Filter if !known_filter(pa, head) => {
@@ -294,7 +296,7 @@ fn template_diagnostics(
                 if !strict && in_block {
                     continue;
                 }
-                if !strict && !coverage.as_ref().is_some_and(|c| c.contains(&(LineIndex::new(text).line_of(u.ranges[0].start) as u32))) {
+                if !strict && !coverage.as_ref().is_some_and(|c| c.contains(&(lines.line_of(u.ranges[0].start) as u32))) {
                     continue;
                 }
                 if bound.iter().any(|(n, _)| n == head)
@@ -570,17 +572,7 @@ fn is_dead_template(pa: &ProjectAnalysis, path: &Path, name: &str) -> bool {
 
 /// Inventory templates that include `name`.
 fn includers(pa: &ProjectAnalysis, name: &str) -> Vec<String> {
-    let mut out = Vec::new();
-    for e in pa.project.inventory.templates() {
-        let Some(src) = pa.text(&e.source) else { continue };
-        if !src.contains(name) {
-            continue;
-        }
-        if lex(&src, pa.syntax()).iter().any(|t| include_target(&src, t).is_some_and(|(p, _)| p == name)) {
-            out.push(e.name.clone());
-        }
-    }
-    out
+    pa.includers(name).to_vec()
 }
 
 /// Lines of template `name` that produce output with the current data: from its own

@@ -40,6 +40,11 @@ pub struct ProjectAnalysis {
     /// Open documents' text, by absolute path (templates, data files, YAML).
     pub docs: Arc<HashMap<PathBuf, Arc<str>>>,
     renderer: OnceLock<Renderer>,
+    /// Traced renders of this snapshot, by template name (diagnostics, hover and coverage
+    /// all ask for the same ones).
+    traced: std::sync::Mutex<HashMap<String, Result<Rendered, RenderError>>>,
+    /// Include name → names of the rendered templates that include it.
+    includers: OnceLock<HashMap<String, Vec<String>>>,
 }
 
 /// What a file is to a project.
@@ -65,7 +70,7 @@ pub enum FileRole<'a> {
 
 impl ProjectAnalysis {
     pub fn new(project: Arc<Project>, docs: Arc<HashMap<PathBuf, Arc<str>>>) -> Self {
-        Self { project, docs, renderer: OnceLock::new() }
+        Self { project, docs, renderer: OnceLock::new(), traced: Default::default(), includers: OnceLock::new() }
     }
 
     /// The renderer over the project with unsaved template texts laid over.
@@ -114,7 +119,30 @@ impl ProjectAnalysis {
 
     /// Renders the template with its line map (current unsaved text included).
     pub fn render_traced(&self, name: &str) -> Result<Rendered, RenderError> {
-        self.renderer().render_with_line_map(name)
+        if let Some(r) = self.traced.lock().unwrap_or_else(|e| e.into_inner()).get(name) {
+            return r.clone();
+        }
+        let r = self.renderer().render_with_line_map(name);
+        self.traced.lock().unwrap_or_else(|e| e.into_inner()).insert(name.to_string(), r.clone());
+        r
+    }
+
+    /// The rendered templates that include `name` (one scan of all templates, cached).
+    pub fn includers(&self, name: &str) -> &[String] {
+        let graph = self.includers.get_or_init(|| {
+            let mut graph: HashMap<String, Vec<String>> = HashMap::new();
+            for e in self.project.inventory.templates() {
+                let Some(src) = self.text(&e.source) else { continue };
+                let tokens = crate::template::syntax::lex(&src, self.syntax());
+                for t in &tokens {
+                    if let Some((target, _)) = crate::template::expr::include_target(&src, t) {
+                        graph.entry(target).or_default().push(e.name.clone());
+                    }
+                }
+            }
+            graph
+        });
+        graph.get(name).map(Vec::as_slice).unwrap_or_default()
     }
 
     pub fn data(&self) -> &DataNode {

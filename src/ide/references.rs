@@ -1,7 +1,7 @@
 //! References and rename of data keys: every use across the templates (nested paths like
 //! `bootstrap_cloudflare.domain` included) plus the definition.
 
-use super::cursor::{bindings_before, name_at};
+use super::cursor::{bindings_before, name_at, BindingScopes};
 use super::navigation::{data_definition, data_path_at, key_range};
 use super::{Analysis, FileRange, FileRole, ProjectAnalysis};
 use crate::template::expr::{names_in_template, NameRole};
@@ -50,10 +50,14 @@ pub fn template_uses(pa: &ProjectAnalysis, key: &[String]) -> Vec<FileRange> {
             }
         }
         let Some(src) = pa.text(&p) else { continue };
+        if !src.contains(key[0].as_str()) {
+            continue;
+        }
+        let scopes = BindingScopes::new(&src, pa.syntax());
         for u in names_in_template(&src, pa.syntax()) {
             if u.role == NameRole::Variable && u.path.len() >= key.len() && u.path[..key.len()] == *key {
                 // Skip shadowing by a template binding of the same head name.
-                if bindings_before(&src, pa.syntax(), u.ranges[0].start).iter().any(|(n, _)| *n == u.path[0]) {
+                if scopes.is_bound(&u.path[0], u.ranges[0].start) {
                     continue;
                 }
                 out.push(FileRange { path: p.clone(), range: u.ranges[key.len() - 1].clone() });
