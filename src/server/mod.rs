@@ -21,6 +21,8 @@ use tower_lsp_server::{Client, LanguageServer, LspService, Server};
 
 /// Debounce between the last keystroke and re-checking a document.
 const DIAGNOSTICS_DEBOUNCE_MS: u64 = 40;
+/// Debounce before re-checking the whole workspace (after reloads).
+const PUBLISH_ALL_DEBOUNCE_MS: u64 = 100;
 
 pub struct Backend {
     client: Client,
@@ -38,6 +40,11 @@ pub struct Backend {
     reloads: Arc<tokio::sync::watch::Sender<usize>>,
     /// Per-root load generation: only the latest started load installs its project.
     load_generations: Arc<dashmap::DashMap<PathBuf, u64>>,
+    /// One load per root at a time; loads queued behind it that are no longer the latest
+    /// are skipped (a burst of data-file keystrokes loads twice, not once per key).
+    load_locks: Arc<dashmap::DashMap<PathBuf, Arc<tokio::sync::Mutex<()>>>>,
+    /// Whole-workspace diagnostics runs: a newer run supersedes (and stops) older ones.
+    publish_generation: Arc<std::sync::atomic::AtomicU64>,
 }
 
 /// Holds back requests while a reload runs (see `Backend::reloads`); released on drop.
@@ -111,6 +118,8 @@ impl Backend {
             published: Default::default(),
             reloads: Arc::new(tokio::sync::watch::channel(0).0),
             load_generations: Default::default(),
+            load_locks: Default::default(),
+            publish_generation: Default::default(),
         }
     }
 
@@ -149,7 +158,8 @@ impl Backend {
     async fn index_all(&self, guard: ReloadGuard) {
         let folders = lock(&self.state).folders.clone();
         let token = NumberOrString::String("homelab-lsp/indexing".into());
-        let created = self.client.create_work_done_progress(token.clone()).await.is_ok();
+        let can_progress = lock(&self.state).client_caps.work_done_progress;
+        let created = can_progress && self.client.create_work_done_progress(token.clone()).await.is_ok();
         let progress = if created {
             Some(self.client.progress(token, "Indexing").with_message("looking for makejinja projects").begin().await)
         } else {
@@ -171,7 +181,7 @@ impl Backend {
             p.finish_with_message(format!("{n} project{} indexed", if n == 1 { "" } else { "s" })).await;
         }
         self.client.log_message(MessageType::INFO, format!("homelab-lsp: indexed {n} project(s)")).await;
-        self.publish_all().await;
+        self.schedule_publish_all();
     }
 
     async fn load_project(&self, root: &Path, layout: config::Layout) {
@@ -180,6 +190,11 @@ impl Backend {
             *g += 1;
             *g
         };
+        let root_lock = self.load_locks.entry(root.to_path_buf()).or_default().clone();
+        let _one_at_a_time = root_lock.lock().await;
+        if self.load_generations.get(root).map(|g| *g) != Some(generation) {
+            return; // a later change of this root is queued and will load the newer text
+        }
         let vfs = lock(&self.state).overlay_vfs();
         let root_owned = root.to_path_buf();
         let loaded = tokio::task::spawn_blocking(move || Project::load(&root_owned, layout, &vfs)).await;
@@ -221,7 +236,25 @@ impl Backend {
     }
 
     /// Checks every file of every project (after indexing and watched-file changes).
-    async fn publish_all(&self) {
+    /// Re-checks the whole workspace after a short pause, off the notification that asked:
+    /// a burst of changes runs it once, and a newer run stops an older one.
+    fn schedule_publish_all(&self) {
+        let generation = self.publish_generation.fetch_add(1, std::sync::atomic::Ordering::SeqCst) + 1;
+        let this = self.clone_handles();
+        tokio::spawn(async move {
+            tokio::time::sleep(std::time::Duration::from_millis(PUBLISH_ALL_DEBOUNCE_MS)).await;
+            this.publish_all(generation).await;
+        });
+    }
+
+    fn publish_superseded(&self, generation: u64) -> bool {
+        self.publish_generation.load(std::sync::atomic::Ordering::SeqCst) != generation
+    }
+
+    async fn publish_all(&self, generation: u64) {
+        if self.publish_superseded(generation) {
+            return;
+        }
         let analysis = self.snapshot();
         let mut files: Vec<PathBuf> = Vec::new();
         for pa in &analysis.projects {
@@ -258,7 +291,12 @@ impl Backend {
             }
         }
         for f in files {
-            self.publish_file(&analysis, &f, None).await;
+            if self.publish_superseded(generation) {
+                return;
+            }
+            // A document re-checked after this snapshot keeps its newer diagnostics.
+            let doc_generation = self.generations.get(&f).map(|g| *g);
+            self.publish_file(&analysis, &f, doc_generation).await;
         }
     }
 
@@ -289,6 +327,8 @@ impl Backend {
             published: self.published.clone(),
             reloads: self.reloads.clone(),
             load_generations: self.load_generations.clone(),
+            load_locks: self.load_locks.clone(),
+            publish_generation: self.publish_generation.clone(),
         }
     }
 
@@ -500,6 +540,12 @@ impl LanguageServer for Backend {
             .and_then(|g| g.position_encodings.as_ref())
             .is_some_and(|e| e.contains(&PositionEncodingKind::UTF8));
         st.encoding = if utf8 { Encoding::Utf8 } else { Encoding::Utf16 };
+        let ws = params.capabilities.workspace.as_ref();
+        st.client_caps = state::ClientCaps {
+            configuration: ws.and_then(|w| w.configuration).unwrap_or(false),
+            watch_registration: ws.and_then(|w| w.did_change_watched_files.as_ref()).and_then(|d| d.dynamic_registration).unwrap_or(false),
+            work_done_progress: params.capabilities.window.as_ref().and_then(|w| w.work_done_progress).unwrap_or(false),
+        };
         if let Some(opts) = &params.initialization_options {
             st.settings = Settings::from_json(opts);
         }
@@ -573,11 +619,15 @@ impl LanguageServer for Backend {
     async fn initialized(&self, _: InitializedParams) {
         // Requests wait for the first indexing.
         let guard = self.begin_reload();
+        let caps = lock(&self.state).client_caps;
         // Settings from workspace/configuration, when the client supports it.
-        if let Ok(values) = self.client.configuration(vec![ConfigurationItem { scope_uri: None, section: Some("homelabLsp".into()) }]).await
-        {
-            if let Some(v) = values.first().filter(|v| !v.is_null()) {
-                lock(&self.state).settings = Settings::from_json(v);
+        if caps.configuration {
+            if let Ok(values) =
+                self.client.configuration(vec![ConfigurationItem { scope_uri: None, section: Some("homelabLsp".into()) }]).await
+            {
+                if let Some(v) = values.first().filter(|v| !v.is_null()) {
+                    lock(&self.state).settings = Settings::from_json(v);
+                }
             }
         }
         let watchers = ["**/makejinja.toml", "**/*.j2", "**/*.{yaml,yml,toml,json}", "**/.mjfilter.py", "**/*.py", "**/*.key", "**/*.txt"]
@@ -589,7 +639,9 @@ impl LanguageServer for Backend {
             method: "workspace/didChangeWatchedFiles".into(),
             register_options: serde_json::to_value(DidChangeWatchedFilesRegistrationOptions { watchers }).ok(),
         };
-        let _ = self.client.register_capability(vec![registration]).await;
+        if caps.watch_registration {
+            let _ = self.client.register_capability(vec![registration]).await;
+        }
         let this = self.clone_handles();
         tokio::spawn(async move { this.index_all(guard).await });
     }
@@ -659,7 +711,10 @@ impl LanguageServer for Backend {
 
     async fn did_change_configuration(&self, params: DidChangeConfigurationParams) {
         let guard = self.begin_reload();
-        let settings = if params.settings.is_null() || params.settings.as_object().is_some_and(|o| o.is_empty()) {
+        let pull = params.settings.is_null() || params.settings.as_object().is_some_and(|o| o.is_empty());
+        let settings = if pull && !lock(&self.state).client_caps.configuration {
+            None
+        } else if pull {
             match self.client.configuration(vec![ConfigurationItem { scope_uri: None, section: Some("homelabLsp".into()) }]).await {
                 Ok(v) => v.first().map(Settings::from_json),
                 Err(_) => None,
@@ -673,7 +728,7 @@ impl LanguageServer for Backend {
             st.invalidate();
         }
         drop(guard);
-        self.publish_all().await;
+        self.schedule_publish_all();
     }
 
     async fn did_change_workspace_folders(&self, params: DidChangeWorkspaceFoldersParams) {
@@ -734,7 +789,7 @@ impl LanguageServer for Backend {
             self.load_project(&root, layout).await;
         }
         drop(guard);
-        self.publish_all().await;
+        self.schedule_publish_all();
     }
 
     async fn completion(&self, params: CompletionParams) -> RpcResult<Option<CompletionResponse>> {
@@ -1088,6 +1143,6 @@ impl Backend {
         };
         self.load_project(&root, layout).await;
         drop(guard);
-        self.publish_all().await;
+        self.schedule_publish_all();
     }
 }

@@ -81,9 +81,22 @@ impl Document {
     }
 }
 
+/// What the client said it supports at `initialize`: the server only sends requests the
+/// client promised to answer (an unanswered request would stall startup).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct ClientCaps {
+    /// `workspace.configuration`
+    pub configuration: bool,
+    /// `workspace.didChangeWatchedFiles.dynamicRegistration`
+    pub watch_registration: bool,
+    /// `window.workDoneProgress`
+    pub work_done_progress: bool,
+}
+
 #[derive(Default)]
 pub struct State {
     pub encoding: Encoding,
+    pub client_caps: ClientCaps,
     pub folders: Vec<PathBuf>,
     pub docs: HashMap<PathBuf, Document>,
     /// Loaded projects by root.
