@@ -230,4 +230,26 @@ fn latency_of_completion_hover_and_definition_on_the_largest_corpus() {
             nonempty[k]
         );
     }
+    // A data edit reloads the project before the next request answers.
+    let data = project.data_files[0].path.clone();
+    let original = std::fs::read_to_string(&data).unwrap();
+    c.did_open(&data, &original);
+    let (file, text, offset) = &spots[0];
+    let mut edits = Vec::new();
+    for v in 2..22 {
+        let t = Instant::now();
+        c.did_change_full(&data, v, &format!("{original}\nhomelab_lsp_probe: {v}\n"));
+        let _ = c.ok("textDocument/hover", Client::pos_params(file, position(text, *offset)));
+        edits.push(t.elapsed());
+    }
+    edits.sort();
+    eprintln!("  data edit → hover: median {:.2?}, worst {:.2?} (20 edits)", percentile(&edits, 0.5), edits.last().unwrap());
+    // Typing in the data file: a burst of edits, then one hover.
+    let t = Instant::now();
+    for v in 30..50 {
+        c.did_change_full(&data, v, &format!("{original}\nhomelab_lsp_probe: {v}\n"));
+    }
+    let h = c.ok("textDocument/hover", Client::pos_params(file, position(text, *offset)));
+    eprintln!("  20 data edits in a burst → hover: {:.2?}", t.elapsed());
+    assert!(!h.is_null());
 }

@@ -913,6 +913,10 @@ fn settings_come_from_workspace_configuration() {
     let mut c = f.start_with(opts);
     let md = c.hover_text(&t, (0, 9));
     assert!(md.contains("hunter2"), "{md}");
+    // Settings pushed with didChangeConfiguration apply to the next request.
+    c.notify("workspace/didChangeConfiguration", json!({"settings": {"homelabLsp": {"preview": {"showSecrets": false}}}}));
+    let md = c.hover_text(&t, (0, 9));
+    assert!(md.contains("••••••••") && !md.contains("hunter2"), "{md}");
     // A rule turned off in the settings is not published.
     let f2 = project("//- /bootstrap/templates/app.yaml.j2\nname: #{ cluster_nam }#\n");
     let t2 = f2.path("bootstrap/templates/app.yaml.j2");
@@ -1038,4 +1042,46 @@ fn a_workspace_folder_added_at_runtime_is_indexed() {
     c.wait_indexed();
     assert_eq!(c.hover(&one.path(t), (0, 10)), Value::Null);
     assert!(c.hover_text(&two.path(t), (0, 10)).contains("second"));
+}
+
+#[test]
+fn a_minimal_client_that_never_answers_server_requests_still_gets_answers() {
+    // No capabilities declared: the server must not wait on requests the client never
+    // promised to answer (configuration, watcher registration, progress).
+    let f = project("//- /bootstrap/templates/app.yaml.j2\nname: #{ cluster_name }#\n");
+    let opts = ClientOptions { folders: vec![f.root.clone()], minimal: true, ..Default::default() };
+    let mut c = Client::spawn(&opts);
+    c.initialize(&opts);
+    let h = c.request_timeout(
+        "textDocument/hover",
+        Client::pos_params(&f.path("bootstrap/templates/app.yaml.j2"), (0, 10)),
+        std::time::Duration::from_secs(20),
+    );
+    let md = h.expect("hover")["contents"]["value"].as_str().unwrap_or_default().to_string();
+    assert!(md.starts_with("`cluster_name`\n\n```yaml\nhome\n```"), "{md}");
+    assert!(c.server_requests().is_empty(), "{:?}", c.server_requests());
+}
+
+#[test]
+fn pipelined_requests_after_a_data_edit_all_see_the_edit() {
+    let f = project("//- /bootstrap/templates/app.yaml.j2\nname: #{ cluster_name }#\n");
+    let t = f.path("bootstrap/templates/app.yaml.j2");
+    let data = f.path("config.yaml");
+    let mut c = f.start();
+    c.did_open(&data, f.text("config.yaml"));
+    c.did_change_full(&data, 2, &f.text("config.yaml").replace("cluster_name: home", "cluster_name: piped"));
+    // More requests than the server runs at once, all sent before any answer.
+    let mut reqs = Vec::new();
+    for _ in 0..12 {
+        reqs.push(("textDocument/hover", Client::pos_params(&t, (0, 10))));
+        reqs.push(("homelab/renderedPreview", json!({"uri": uri(&t)})));
+    }
+    for (i, r) in c.request_many(&reqs).into_iter().enumerate() {
+        let v = r.unwrap_or_else(|e| panic!("request {i}: {e}"));
+        if i % 2 == 0 {
+            assert!(v["contents"]["value"].as_str().unwrap().starts_with("`cluster_name`\n\n```yaml\npiped\n```"), "{v}");
+        } else {
+            assert_eq!(v["text"], "name: piped\n");
+        }
+    }
 }

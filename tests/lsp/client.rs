@@ -43,6 +43,8 @@ pub struct ClientOptions {
     pub utf8: bool,
     /// Extra arguments for the binary (none = LSP on stdio).
     pub args: Vec<String>,
+    /// A bare client: declares no capabilities and never answers server→client requests.
+    pub minimal: bool,
 }
 
 pub struct Client {
@@ -137,12 +139,13 @@ impl Client {
             let shared = shared.clone();
             let stdin = stdin.clone();
             let configuration = opts.configuration.clone();
+            let silent = opts.minimal;
             std::thread::spawn(move || {
                 let mut r = BufReader::new(stdout);
                 while let Some(msg) = read_message(&mut r) {
                     let (lock, cvar) = &*shared;
                     let is_request = msg.get("method").is_some() && msg.get("id").is_some();
-                    if is_request {
+                    if is_request && !silent {
                         let _ = write_message(&stdin, &answer(&msg, &configuration));
                     }
                     let mut inbox = lock.lock().unwrap_or_else(|e| e.into_inner());
@@ -170,12 +173,10 @@ impl Client {
             .map(|f| json!({"uri": uri(f), "name": f.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default()}))
             .collect();
         let encodings = if opts.utf8 { json!(["utf-8", "utf-16"]) } else { json!(["utf-16"]) };
-        let params = json!({
-            "processId": std::process::id(),
-            "rootUri": opts.folders.first().map(|f| uri(f)),
-            "workspaceFolders": folders,
-            "initializationOptions": opts.initialization_options,
-            "capabilities": {
+        let capabilities = if opts.minimal {
+            json!({})
+        } else {
+            json!({
                 "general": {"positionEncodings": encodings},
                 "window": {"workDoneProgress": true},
                 "workspace": {
@@ -191,7 +192,14 @@ impl Client {
                     "publishDiagnostics": {"relatedInformation": true},
                     "documentSymbol": {"hierarchicalDocumentSymbolSupport": true}
                 }
-            }
+            })
+        };
+        let params = json!({
+            "processId": std::process::id(),
+            "rootUri": opts.folders.first().map(|f| uri(f)),
+            "workspaceFolders": folders,
+            "initializationOptions": opts.initialization_options,
+            "capabilities": capabilities
         });
         self.initialize_result = self.request("initialize", params).expect("initialize failed");
         self.notify("initialized", json!({}));
@@ -238,6 +246,43 @@ impl Client {
             if now >= deadline {
                 drop(inbox);
                 self.fail(&format!("no response to {method} within {timeout:?}"));
+            }
+            inbox = cvar.wait_timeout(inbox, deadline - now).unwrap_or_else(|e| e.into_inner()).0;
+        }
+    }
+
+    /// Sends several requests without waiting in between, then collects every response
+    /// (in the order sent).
+    pub fn request_many(&mut self, requests: &[(&str, Value)]) -> Vec<Result<Value, Value>> {
+        let mut ids = Vec::new();
+        for (method, params) in requests {
+            self.next_id += 1;
+            ids.push(self.next_id);
+            if let Err(e) = write_message(&self.stdin, &json!({"jsonrpc": "2.0", "id": self.next_id, "method": method, "params": params})) {
+                self.fail(&format!("cannot send {method}: {e}"));
+            }
+        }
+        let deadline = Instant::now() + REQUEST_TIMEOUT;
+        let (lock, cvar) = &*self.shared;
+        let mut inbox = lock.lock().unwrap_or_else(|e| e.into_inner());
+        loop {
+            if ids.iter().all(|id| inbox.responses.contains_key(id)) {
+                return ids
+                    .iter()
+                    .map(|id| {
+                        let msg = inbox.responses.remove(id).unwrap();
+                        match msg.get("error") {
+                            Some(err) => Err(err.clone()),
+                            None => Ok(msg.get("result").cloned().unwrap_or(Value::Null)),
+                        }
+                    })
+                    .collect();
+            }
+            let now = Instant::now();
+            if inbox.closed || now >= deadline {
+                let missing = ids.iter().filter(|id| !inbox.responses.contains_key(id)).count();
+                drop(inbox);
+                self.fail(&format!("{missing} of {} pipelined requests unanswered", ids.len()));
             }
             inbox = cvar.wait_timeout(inbox, deadline - now).unwrap_or_else(|e| e.into_inner()).0;
         }
