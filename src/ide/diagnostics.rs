@@ -420,7 +420,9 @@ fn template_diagnostics(
                         Some((n, _)) => (include_line_of(text, syntax, n).unwrap_or(0), Some(n.to_string())),
                         None => (0, None),
                     };
+                    let fixes = map_fixes_to_template(&f.fixes, &r.text, &out_idx, &map, name, text, path);
                     let mut d = from_finding(path, f, false);
+                    d.fixes = fixes;
                     d.range = line_span(text, tline);
                     d.message = match via {
                         Some(p) => format!("{} (rendered output line {}, from '{p}')", d.message, out_line + 1),
@@ -591,4 +593,53 @@ fn covered_lines(pa: &ProjectAnalysis, name: &str, rendered: bool) -> Option<std
         }
     }
     any.then_some(lines)
+}
+
+/// Carries a fix computed on the rendered output over to the template, when every edit
+/// sits on an output line that is a verbatim copy of the template line behind it (plain
+/// YAML with no template parts): then the same edit at the same column is valid there.
+fn map_fixes_to_template(
+    fixes: &[yaml::Fix],
+    rendered: &str,
+    out_idx: &LineIndex,
+    map: &crate::template::SourceLineMap,
+    name: &str,
+    text: &str,
+    path: &Path,
+) -> Vec<FixIt> {
+    let tidx = LineIndex::new(text);
+    let line_text = |t: &str, idx: &LineIndex, l: usize| -> Option<(usize, String)> {
+        let start = idx.line_start(l)?;
+        let end = idx.line_start(l + 1).map_or(t.len(), |e| e - 1);
+        Some((start, t[start..end].to_string()))
+    };
+    let map_offset = |offset: usize| -> Option<usize> {
+        let l = out_idx.line_of(offset);
+        let (ostart, otext) = line_text(rendered, out_idx, l)?;
+        let (n, tl) = map.origin(l)?;
+        if n != name {
+            return None;
+        }
+        let (tstart, ttext) = line_text(text, &tidx, tl as usize)?;
+        // Valid when the output line matches the template line up to the edit's column
+        // (a verbatim line, or an insertion inside the shared indentation).
+        let col = offset - ostart;
+        let common = otext.bytes().zip(ttext.bytes()).take_while(|(a, b)| a == b).count();
+        (otext == ttext || col <= common).then_some(tstart + col)
+    };
+    fixes
+        .iter()
+        .filter_map(|f| {
+            let edits: Option<Vec<(PathBuf, Range<usize>, String)>> = f
+                .edits
+                .iter()
+                .map(|e| {
+                    let start = map_offset(e.range.start)?;
+                    let end = if e.range.end == e.range.start { start } else { map_offset(e.range.end)? };
+                    Some((path.to_path_buf(), start..end, e.new_text.clone()))
+                })
+                .collect();
+            edits.map(|edits| FixIt { title: f.title.clone(), edits })
+        })
+        .collect()
 }
