@@ -101,6 +101,14 @@ pub fn rename(analysis: &Analysis, path: &Path, offset: usize, new_name: &str) -
     let pa = analysis.project_for(path).ok_or("no project for this file")?;
     let (key, _) = key_at(analysis, path, offset).ok_or("not a data key")?;
     let def = data_definition(pa, &key).ok_or("this key is not defined in a data file")?;
+    // Renaming onto a sibling would leave two keys of the same name (the later one wins).
+    let (parent, last) = key.split_at(key.len() - 1);
+    let siblings =
+        if parent.is_empty() { Some(pa.data()) } else { super::navigation::resolve_data_path(pa.data(), parent).map(|(n, _)| n) };
+    if last[0] != new_name && siblings.is_some_and(|n| n.entry(new_name).is_some()) {
+        let dotted = parent.iter().map(String::as_str).chain([new_name]).collect::<Vec<_>>().join(".");
+        return Err(format!("'{dotted}' already exists in the data"));
+    }
     let mut edits = FileEdits::new();
     let text = pa.text(&def.path).unwrap_or_default();
     let def_range = key_range(&text, def.range.start);
