@@ -1085,3 +1085,85 @@ fn pipelined_requests_after_a_data_edit_all_see_the_edit() {
         }
     }
 }
+
+#[test]
+fn hover_on_a_data_key_shows_its_value_and_uses() {
+    let f = project(RENAME_FIXTURE);
+    let mut c = f.start();
+    let data = f.path("config.yaml");
+    let h = c.hover(&data, f.pos("config.yaml", "domain"));
+    assert_eq!(h["contents"]["value"], "`bootstrap_cloudflare.domain`\n\n```yaml\nexample.com\n```\n\nUsed 4 times in templates.");
+    assert_eq!(range_tuple(&h["range"]), (2, 2, 2, 8));
+    let md = c.hover_text(&data, f.pos("config.yaml", "api_token"));
+    assert!(md.contains("••••••••") && !md.contains("abcdef123456") && md.ends_with("Used 1 time in templates."), "{md}");
+}
+
+#[test]
+fn rename_to_an_existing_sibling_key_is_refused() {
+    let f = project(RENAME_FIXTURE);
+    let mut c = f.start();
+    let at = json!({"textDocument": {"uri": uri(&f.path("bootstrap/templates/a.yaml.j2"))}, "position": {"line": 0, "character": 34}, "newName": "api_token"});
+    let err = c.request("textDocument/rename", at).expect_err("a rename onto an existing key must fail");
+    assert!(err["message"].as_str().unwrap().contains("already"), "{err}");
+    // Top level too.
+    let at = json!({"textDocument": {"uri": uri(&f.path("config.yaml"))}, "position": {"line": 0, "character": 2}, "newName": "password"});
+    assert!(c.request("textDocument/rename", at).is_err());
+}
+
+#[test]
+fn several_data_files_and_toml_data_answer_from_the_right_file() {
+    let f = Fixture::new(
+        r##"
+        //- /makejinja.toml
+        [makejinja]
+        inputs = ["./templates/config"]
+        output = "./"
+        data = ["./cluster.yaml", "./nodes.yaml", "./extra.toml"]
+        jinja_suffix = ".j2"
+        undefined = "chainable"
+
+        [makejinja.delimiter]
+        block_start = "#%"
+        block_end = "%#"
+        comment_start = "#|"
+        comment_end = "#|"
+        variable_start = "#{"
+        variable_end = "}#"
+        //- /cluster.yaml
+        cluster_name: base
+        node_cidr: 10.0.0.0/24
+        //- /nodes.yaml
+        # nodes live here
+        nodes:
+          - name: a
+        cluster_name: override
+        //- /extra.toml
+        [talos]
+        version = "v1.9.0"
+        //- /templates/config/app.yaml.j2
+        name: #{ cluster_name }#
+        cidr: #{ node_cidr }#
+        first: #{ nodes[0].name }#
+        talos: #{ talos.version }#
+        "##,
+    );
+    let t = "templates/config/app.yaml.j2";
+    let p = f.path(t);
+    let mut c = f.start();
+    // The later data file wins, and is where the key is defined.
+    let md = c.hover_text(&p, f.pos(t, "cluster_name"));
+    assert!(md.starts_with("`cluster_name`\n\n```yaml\noverride\n```\n\nDefined in `nodes.yaml` line 4"), "{md}");
+    let locs = c.definition(&p, f.pos(t, "cluster_name"));
+    assert_eq!((locs[0]["uri"].clone(), range_tuple(&locs[0]["range"])), (json!(uri(&f.path("nodes.yaml"))), (3, 0, 3, 12)));
+    let locs = c.definition(&p, f.pos(t, "node_cidr"));
+    assert_eq!((locs[0]["uri"].clone(), range_tuple(&locs[0]["range"])), (json!(uri(&f.path("cluster.yaml"))), (1, 0, 1, 9)));
+    let locs = c.definition(&p, f.find(t, "version", 0, 1));
+    assert_eq!((locs[0]["uri"].clone(), range_tuple(&locs[0]["range"])), (json!(uri(&f.path("extra.toml"))), (1, 0, 1, 7)));
+    let md = c.hover_text(&p, f.find(t, "version", 0, 1));
+    assert!(md.starts_with("`talos.version`\n\n```yaml\nv1.9.0\n```\n\nDefined in `extra.toml` line 2"), "{md}");
+    let items = c.completion(&p, f.pos(t, "cluster_name"));
+    assert_eq!(detail(&items, "cluster_name"), "'override' — nodes.yaml:4");
+    assert_eq!(detail(&items, "talos"), "dict (1 keys) — extra.toml:1");
+    let preview = c.ok("homelab/renderedPreview", json!({"uri": uri(&p)}));
+    assert_eq!(preview["text"], "name: override\ncidr: 10.0.0.0/24\nfirst: a\ntalos: v1.9.0\n");
+}
