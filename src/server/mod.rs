@@ -195,9 +195,12 @@ impl Backend {
         if self.load_generations.get(root).map(|g| *g) != Some(generation) {
             return; // a later change of this root is queued and will load the newer text
         }
-        let vfs = lock(&self.state).overlay_vfs();
+        let (vfs, previous) = {
+            let mut st = lock(&self.state);
+            (st.overlay_vfs(), st.projects.get(root).cloned())
+        };
         let root_owned = root.to_path_buf();
-        let loaded = tokio::task::spawn_blocking(move || Project::load(&root_owned, layout, &vfs)).await;
+        let loaded = tokio::task::spawn_blocking(move || load_keeping_good_data(&root_owned, layout, vfs, previous.as_deref())).await;
         let mut st = lock(&self.state);
         if self.load_generations.get(root).map(|g| *g) != Some(generation) {
             return; // a later load of this root (newer text) is running and will install its result
@@ -401,6 +404,45 @@ impl Backend {
         }
         None
     }
+}
+
+/// Loads a project; a data file that no longer parses (typically mid-edit) is read as its
+/// last good text, so values, hovers and checks of the templates stay put while the data
+/// file shows its error.
+fn load_keeping_good_data(
+    root: &Path,
+    layout: config::Layout,
+    vfs: state::OverlayVfs,
+    previous: Option<&Project>,
+) -> Result<Project, config::ConfigError> {
+    let project = Project::load(root, layout, &vfs)?;
+    let Some(previous) = previous else { return Ok(project) };
+    let fallbacks: Vec<(PathBuf, Arc<str>)> = project
+        .data_files
+        .iter()
+        .filter(|d| d.root.is_none() && d.error.is_some())
+        .filter_map(|d| {
+            let good = previous.data_files.iter().find(|o| o.path == d.path && o.root.is_some())?;
+            Some((d.path.clone(), good.text.clone()?))
+        })
+        .collect();
+    if fallbacks.is_empty() {
+        return Ok(project);
+    }
+    let errors: Vec<crate::workspace::ProjectProblem> = project
+        .problems
+        .iter()
+        .filter(|p| fallbacks.iter().any(|(f, _)| *f == p.file))
+        .map(|p| crate::workspace::ProjectProblem {
+            message: format!("{} (using the last valid version of this file meanwhile)", p.message),
+            ..p.clone()
+        })
+        .collect();
+    let mut docs = (*vfs.docs).clone();
+    docs.extend(fallbacks);
+    let mut kept = Project::load(root, layout, &state::OverlayVfs { docs: Arc::new(docs) })?;
+    kept.problems.extend(errors);
+    Ok(kept)
 }
 
 fn severity_for(code: &str, default: crate::yaml::Severity, rules: &HashMap<String, String>) -> Option<DiagnosticSeverity> {
