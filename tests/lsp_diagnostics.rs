@@ -301,13 +301,22 @@ fn a_data_file_with_a_yaml_error_mid_edit_is_reported_and_hovers_keep_working() 
     let e = with_code(&d, "data-error");
     assert_eq!(e["severity"], 1);
     assert_eq!(range_tuple(&e["range"]), (3, 5, 3, 6), "{e}");
-    // Hovers (on the template and on the data file) still answer.
-    let h = c.hover(&t, (0, 10));
-    assert!(h["contents"]["value"].as_str().is_some_and(|s| s.starts_with("`cluster_name`")), "{h}");
-    let _ = c.hover(&data, (0, 2));
-    assert!(c.ok("textDocument/completion", Client::pos_params(&t, (0, 9))).is_object());
+    assert_eq!(e["message"], "illegal placement of ':' indicator (using the last valid version of this file meanwhile)");
+    // Hovers and completion keep the last valid values meanwhile.
+    let md = c.hover_text(&t, (0, 10));
+    assert!(md.starts_with("`cluster_name`\n\n```yaml\nhome\n```"), "{md}");
+    let md = c.hover_text(&data, (0, 2));
+    assert!(md.starts_with("`cluster_name`"), "{md}");
+    assert!(labels(&c.completion(&t, (0, 9))).contains(&"nodes".to_string()));
+    // ... and the templates do not light up with undefined variables.
+    std::thread::sleep(std::time::Duration::from_millis(400));
+    assert!(!has("undefined-variable")(&c.latest_diagnostics(&uri(&t))), "{:?}", c.latest_diagnostics(&uri(&t)));
+    // Broken again by a further edit: still the last valid values.
+    c.did_change_full(&data, 3, "cluster_name: home\nbootstrap_cloudflare: [\n");
+    let md = c.hover_text(&t, (0, 10));
+    assert!(md.starts_with("`cluster_name`\n\n```yaml\nhome\n```"), "{md}");
     // Fixed: the diagnostic goes away and values are back.
-    c.did_change_full(&data, 3, "cluster_name: fixed\n");
+    c.did_change_full(&data, 4, "cluster_name: fixed\n");
     c.wait_diagnostics(&uri(&data), |d| !has("data-error")(d));
     let md = c.hover_text(&t, (0, 10));
     assert!(md.starts_with("`cluster_name`\n\n```yaml\nfixed\n```"), "{md}");
