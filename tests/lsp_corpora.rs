@@ -253,3 +253,34 @@ fn latency_of_completion_hover_and_definition_on_the_largest_corpus() {
     eprintln!("  20 data edits in a burst → hover: {:.2?}", t.elapsed());
     assert!(!h.is_null());
 }
+
+/// makejinja renders every corpus template, so no diagnostic published for the corpora may
+/// be an error; warnings are listed (they are judgement calls: unencrypted `*.sops.yaml`,
+/// Secrets created outside the repo, an upstream `indent(14, yes)` with undefined `yes`).
+#[test]
+fn corpora_get_no_error_diagnostics() {
+    for name in support::CORPORA {
+        let Some((_dir, root, _project)) = open_corpus(name) else { return };
+        let c = Client::start(ClientOptions { folders: vec![root.clone()], ..Default::default() });
+        c.wait_quiet(Duration::from_millis(1500));
+        let mut latest = std::collections::BTreeMap::new();
+        for n in c.notifications() {
+            if n["method"] == "textDocument/publishDiagnostics" {
+                latest.insert(n["params"]["uri"].as_str().unwrap().to_string(), n["params"]["diagnostics"].clone());
+            }
+        }
+        let mut errors = Vec::new();
+        let mut by_code = std::collections::BTreeMap::<String, usize>::new();
+        for (u, d) in &latest {
+            for x in d.as_array().unwrap() {
+                let rel = uri_path(u).strip_prefix(&root).unwrap().display().to_string();
+                *by_code.entry(x["code"].as_str().unwrap_or_default().to_string()).or_default() += 1;
+                if x["severity"] == 1 {
+                    errors.push(format!("{rel}:{} [{}] {}", x["range"]["start"]["line"].as_u64().unwrap() + 1, x["code"], x["message"]));
+                }
+            }
+        }
+        eprintln!("{name}: diagnostics by rule {by_code:?}");
+        assert!(errors.is_empty(), "{name}: {} error diagnostics:\n{}", errors.len(), errors.join("\n"));
+    }
+}

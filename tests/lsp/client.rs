@@ -316,6 +316,24 @@ impl Client {
         }
     }
 
+    /// Waits until no notification has arrived for `quiet` (at most `REQUEST_TIMEOUT`).
+    pub fn wait_quiet(&self, quiet: Duration) {
+        let deadline = Instant::now() + REQUEST_TIMEOUT;
+        let mut seen = usize::MAX;
+        let mut since = Instant::now();
+        while Instant::now() < deadline {
+            let n = self.shared.0.lock().unwrap_or_else(|e| e.into_inner()).notifications.len();
+            if n != seen {
+                seen = n;
+                since = Instant::now();
+            } else if since.elapsed() >= quiet {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        self.fail("the server kept sending notifications");
+    }
+
     /// All notifications received so far.
     pub fn notifications(&self) -> Vec<Value> {
         self.shared.0.lock().unwrap_or_else(|e| e.into_inner()).notifications.clone()
