@@ -8,6 +8,8 @@
 #   verify.sh --prepare DIR NAME       only build the working copy in DIR (corpus + data + plugin)
 #                                      and print the makejinja command; for timing makejinja alone
 #   verify.sh --list                   list the corpus names
+#   verify.sh --print-makejinja        create the venv if missing and print its makejinja path
+#                                      (bench/run.sh uses it)
 #
 # Environment:
 #   HOMELAB_LSP_CORPORA   corpora directory (default: <repo>/../shared/corpora)
@@ -144,7 +146,8 @@ main() {
       --render-only) mode=render; out="${2:?--render-only needs OUT}"; shift 2 ;;
       --prepare) mode=prepare; out="${2:?--prepare needs DIR}"; shift 2 ;;
       --list) printf '%s\n' "${ALL_CORPORA[@]}"; exit 0 ;;
-      -h|--help) sed -n '2,24p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
+      --print-makejinja) ensure_venv; echo "$VENV/bin/makejinja"; exit 0 ;;
+      -h|--help) sed -n '2,27p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
       all) names+=("${ALL_CORPORA[@]}"); shift ;;
       -*) die "unknown option $1" ;;
       *) names+=("$1"); shift ;;

@@ -127,7 +127,7 @@ pub fn lex(source: &str, syntax: &TemplateSyntax) -> Vec<Token> {
             TokenKind::Variable => syntax.variable_start.len(),
             TokenKind::Block => syntax.block_start.len(),
             TokenKind::Comment => syntax.comment_start.len(),
-            TokenKind::Raw => unreachable!("find_next_start never returns raw"),
+            TokenKind::Raw => unreachable!("StartFinder never returns raw"),
         };
         let token = scan_tag(source, start, delim_len, kind, syntax);
         if in_raw_block {

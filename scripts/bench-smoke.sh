@@ -1,0 +1,14 @@
+#!/usr/bin/env bash
+# CI smoke test of the benchmark: `homelab-bench --quick` against a DEBUG build, so CI needs
+# no release build. It fails only on errors (a server crash or timeout, a failed render or
+# check, a generated repo makejinja cannot render), never on timings. makejinja and
+# yaml-language-server are compared when installed (see bench/run.sh) and skipped otherwise.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+cargo build --locked --bin homelab-lsp --bin homelab-bench
+out="${TMPDIR:-/tmp}/homelab-bench-smoke.$$.json"
+trap 'rm -f "$out"' EXIT
+target/debug/homelab-bench --quick --server target/debug/homelab-lsp --json "$out" "$@"
+test -s "$out"
+echo "bench smoke: OK"
