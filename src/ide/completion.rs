@@ -296,7 +296,7 @@ pub fn did_you_mean(pa: &ProjectAnalysis, path: &[String]) -> Option<String> {
     let best = keys
         .iter()
         .map(|k| (edit_distance(k, wanted), k))
-        .filter(|(d, k)| *d <= (k.len().max(wanted.len()) / 3).max(2))
+        .filter(|(d, k)| *d <= (k.len().max(wanted.len()) / 5).max(2))
         .min_by_key(|(d, _)| *d)?;
     let mut p = path[..path.len() - 1].to_vec();
     p.push(best.1.clone());

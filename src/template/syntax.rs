@@ -239,6 +239,7 @@ fn scan_tag(source: &str, start: usize, delim_len: usize, kind: TokenKind, synta
     };
     let mut pos = inner_start;
     let mut quote: Option<u8> = None;
+    let mut quote_start = 0usize;
     let end = loop {
         if pos >= bytes.len() {
             break None;
@@ -247,6 +248,14 @@ fn scan_tag(source: &str, start: usize, delim_len: usize, kind: TokenKind, synta
         if let Some(q) = quote {
             if b == b'\\' {
                 pos += 2;
+                continue;
+            }
+            // An unclosed quote ends at the line's end: while someone types `['` the
+            // rest of the file must not become part of this tag. Rescan the line from
+            // just after the quote as if it were not there.
+            if b == b'\n' {
+                quote = None;
+                pos = quote_start + 1;
                 continue;
             }
             if b == q {
@@ -258,6 +267,7 @@ fn scan_tag(source: &str, start: usize, delim_len: usize, kind: TokenKind, synta
         // Comments are plain text: quotes do not protect anything there.
         if kind != TokenKind::Comment && (b == b'\'' || b == b'"') {
             quote = Some(b);
+            quote_start = pos;
             pos += 1;
             continue;
         }
@@ -388,6 +398,13 @@ mod tests {
     fn non_ascii_inside_a_tag() {
         let got = kinds("#{ café ~ 'ü' }# ✓ #% if ß %#");
         assert_eq!(got, vec![(TokenKind::Variable, "#{ café ~ 'ü' }#"), (TokenKind::Raw, " ✓ "), (TokenKind::Block, "#% if ß %#")]);
+    }
+
+    #[test]
+    fn unclosed_quote_stops_at_line_end() {
+        let got = kinds("a: #{ x['k }#\nb: #{ y }#\n");
+        assert_eq!(got[1], (TokenKind::Variable, "#{ x['k }#"));
+        assert_eq!(got[3], (TokenKind::Variable, "#{ y }#"));
     }
 
     #[test]
