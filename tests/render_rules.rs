@@ -335,3 +335,39 @@ fn bad_input_gives_clear_errors_without_panics() {
     assert_eq!(tree.get("big.yaml").map(|b| b.len()), Some(big.len() / 14 * 8), "the 10 MB template renders");
     assert_eq!(text(&tree, "good.yaml"), "g: 1\n");
 }
+
+#[test]
+fn plugin_names_not_emulated_render_as_placeholders_and_are_reported() {
+    let fx = format!(
+        "{}\
+//- /config.yaml
+net: 10.0.0.0/24
+//- /scripts/plugin.py
+import netaddr
+
+class Plugin:
+    def filters(self):
+        return [
+            nthhost,
+            my_filter,
+        ]
+
+    def functions(self):
+        return [my_function]
+//- /templates/x.yaml.j2
+gw: #{{ net | nthhost(1) }}#
+a: #{{ net | my_filter }}#
+b: #{{ my_function() }}#
+",
+        config("import_paths = [\"./scripts\"]\nloaders = [\"plugin:Plugin\"]")
+    );
+    let r = repo(&fx);
+    let (code, tree, err) = render_tree(r.path());
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(
+        text(&tree, "x.yaml"),
+        "gw: 10.0.0.1\na: <homelab-lsp: plugin filter 'my_filter' is not emulated>\nb: <homelab-lsp: plugin function 'my_function' is not emulated>\n"
+    );
+    assert!(err.contains("plugin.py:7: plugin filter 'my_filter' is not emulated"), "{err}");
+    assert!(err.contains("plugin.py:11: plugin function 'my_function' is not emulated"), "{err}");
+}
