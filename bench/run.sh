@@ -62,5 +62,6 @@ else
 fi
 
 echo "==> homelab-bench ${args[*]:-}" >&2
-target/release/homelab-bench --server target/release/homelab-lsp ${mj_args[@]+"${mj_args[@]}"} ${yls_args[@]+"${yls_args[@]}"} \
+bin="${CARGO_TARGET_DIR:-$ROOT/target}/release"
+"$bin/homelab-bench" --server "$bin/homelab-lsp" ${mj_args[@]+"${mj_args[@]}"} ${yls_args[@]+"${yls_args[@]}"} \
   --json "$json" ${args[@]+"${args[@]}"}

@@ -9,6 +9,7 @@ cd "$(dirname "$0")/.."
 cargo build --locked --bin homelab-lsp --bin homelab-bench
 out="${TMPDIR:-/tmp}/homelab-bench-smoke.$$.json"
 trap 'rm -f "$out"' EXIT
-target/debug/homelab-bench --quick --server target/debug/homelab-lsp --json "$out" "$@"
+bin="${CARGO_TARGET_DIR:-target}/debug"
+"$bin/homelab-bench" --quick --server "$bin/homelab-lsp" --json "$out" "$@"
 test -s "$out"
 echo "bench smoke: OK"

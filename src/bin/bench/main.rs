@@ -114,18 +114,22 @@ pub struct Config {
     pub seed: u64,
     pub only: Option<String>,
     pub tmp: PathBuf,
+    /// A tmpfs directory for render outputs (`/dev/shm/homelab-bench.<pid>`), when available.
+    pub tmpfs: Option<PathBuf>,
     pub timeout: Duration,
 }
 
-/// Removes the temporary directory on the way out (unless kept).
-struct TmpGuard(PathBuf, bool);
+/// Removes the temporary directories on the way out (unless kept).
+struct TmpGuard(Vec<PathBuf>, bool);
 
 impl Drop for TmpGuard {
     fn drop(&mut self) {
-        if self.1 {
-            eprintln!("kept {}", self.0.display());
-        } else {
-            let _ = std::fs::remove_dir_all(&self.0);
+        for d in &self.0 {
+            if self.1 {
+                eprintln!("kept {}", d.display());
+            } else {
+                let _ = std::fs::remove_dir_all(d);
+            }
         }
     }
 }
@@ -191,6 +195,10 @@ fn resolve(opts: &Opts) -> crate::BResult<Config> {
     let base = std::env::temp_dir().join(format!("homelab-bench.{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&base);
     std::fs::create_dir_all(&base)?;
+    let tmpfs = Some(PathBuf::from("/dev/shm"))
+        .filter(|d| d.is_dir())
+        .map(|d| d.join(format!("homelab-bench.{}", std::process::id())))
+        .filter(|d| std::fs::create_dir_all(d).is_ok());
     Ok(Config {
         quick,
         no_compare: opts.no_compare,
@@ -208,6 +216,7 @@ fn resolve(opts: &Opts) -> crate::BResult<Config> {
         seed: opts.seed,
         only: opts.only.clone(),
         tmp: std::fs::canonicalize(&base)?,
+        tmpfs,
         timeout: Duration::from_secs(if quick { 120 } else { 600 }),
     })
 }
@@ -221,7 +230,7 @@ fn main() {
             std::process::exit(1);
         }
     };
-    let _guard = TmpGuard(cfg.tmp.clone(), opts.keep);
+    let _guard = TmpGuard(std::iter::once(cfg.tmp.clone()).chain(cfg.tmpfs.clone()).collect(), opts.keep);
     let started = std::time::Instant::now();
     let result = measure::run_all(&cfg);
     let code = match result {

@@ -3,7 +3,7 @@
 use crate::gen;
 use crate::lsp::{file_uri, position, Client, ConfigResponder, Msg};
 use crate::stats::Summary;
-use crate::Config;
+use crate::{BResult, Config};
 use serde_json::{json, Value};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -95,7 +95,10 @@ impl LspResult {
 
 #[derive(Debug, Clone, Default)]
 pub struct CliResult {
+    /// Rendering into a directory on disk.
     pub render: Summary,
+    /// Rendering into a tmpfs, when there is one.
+    pub render_tmpfs: Option<Summary>,
     pub check: Summary,
     pub rendered_files: usize,
     pub findings: usize,
@@ -103,7 +106,10 @@ pub struct CliResult {
 
 #[derive(Debug, Clone, Default)]
 pub struct MjResult {
+    /// makejinja writing to disk.
     pub runs: Summary,
+    /// makejinja writing to a tmpfs, when there is one.
+    pub runs_tmpfs: Option<Summary>,
     pub same: usize,
     pub total: usize,
     pub differing: Vec<String>,
@@ -112,6 +118,8 @@ pub struct MjResult {
 #[derive(Debug, Clone, Default)]
 pub struct YlsResult {
     pub version: String,
+    /// yaml-language-server's own delay before validating a changed document.
+    pub validation_delay_ms: Option<u64>,
     pub init_ms: f64,
     pub open_ms: Option<f64>,
     pub hover: Option<Latency>,
@@ -142,7 +150,7 @@ fn ms_since(a: Instant, b: Instant) -> f64 {
     b.saturating_duration_since(a).as_secs_f64() * 1000.0
 }
 
-pub fn run_all(cfg: &Config) -> crate::BResult<Vec<WorkloadResult>> {
+pub fn run_all(cfg: &Config) -> BResult<Vec<WorkloadResult>> {
     let mut plan: Vec<Kind> = Vec::new();
     if cfg.corpora.is_some() {
         plan.extend(CORPORA.iter().map(|c| Kind::Corpus(c.to_string())));
@@ -230,7 +238,7 @@ pub fn run_all(cfg: &Config) -> crate::BResult<Vec<WorkloadResult>> {
 fn step<T>(
     r: &mut WorkloadResult,
     what: &str,
-    f: impl FnOnce(&Workload) -> crate::BResult<(Option<T>, ())>,
+    f: impl FnOnce(&Workload) -> BResult<(Option<T>, ())>,
     set: impl FnOnce(&mut WorkloadResult, Option<T>),
 ) {
     let t = Instant::now();
@@ -266,7 +274,7 @@ fn walk_files(root: &Path) -> Vec<PathBuf> {
     out
 }
 
-fn prepare(cfg: &Config, kind: &Kind, name: &str, dir: &Path) -> crate::BResult<Workload> {
+fn prepare(cfg: &Config, kind: &Kind, name: &str, dir: &Path) -> BResult<Workload> {
     let t = Instant::now();
     let root = dir.join("repo");
     std::fs::create_dir_all(&root)?;
@@ -316,7 +324,7 @@ fn prepare(cfg: &Config, kind: &Kind, name: &str, dir: &Path) -> crate::BResult<
 }
 
 /// Reading every byte of the repo: in-process (walk + read) and `find -exec cat`.
-fn floor(cfg: &Config, w: &Workload) -> crate::BResult<Floor> {
+fn floor(cfg: &Config, w: &Workload) -> BResult<Floor> {
     let runs = cfg.runs.max(3);
     let mut inproc = Vec::new();
     let mut cat = Vec::new();
@@ -490,14 +498,14 @@ fn positions_in(files: &[PathBuf], offsets: impl Fn(&str) -> Vec<(usize, usize)>
     (hov, comp)
 }
 
-fn did_open(c: &Client, path: &Path, language: &str) -> crate::BResult<(String, String)> {
+fn did_open(c: &Client, path: &Path, language: &str) -> BResult<(String, String)> {
     let text = std::fs::read_to_string(path)?;
     let uri = file_uri(path);
     c.notify("textDocument/didOpen", json!({"textDocument": {"uri": uri, "languageId": language, "version": 1, "text": text}}))?;
     Ok((uri, text))
 }
 
-fn latency(c: &mut Client, method: &str, positions: &[Pos], n: usize, timeout: Duration) -> crate::BResult<Option<Latency>> {
+fn latency(c: &mut Client, method: &str, positions: &[Pos], n: usize, timeout: Duration) -> BResult<Option<Latency>> {
     if positions.is_empty() || n == 0 {
         return Ok(None);
     }
@@ -520,15 +528,7 @@ fn latency(c: &mut Client, method: &str, positions: &[Pos], n: usize, timeout: D
 /// Types `edits` characters at the end of the typing line, one didChange each, and times
 /// each until the diagnostics of that version arrive. `versioned`: the server puts the
 /// document version in publishDiagnostics (else the first publish after the change counts).
-fn keystrokes(
-    c: &mut Client,
-    path: &Path,
-    uri: &str,
-    text: &str,
-    edits: usize,
-    versioned: bool,
-    timeout: Duration,
-) -> crate::BResult<Summary> {
+fn keystrokes(c: &mut Client, path: &Path, uri: &str, text: &str, edits: usize, versioned: bool, timeout: Duration) -> BResult<Summary> {
     let offset =
         text.find(gen::TYPING_MARKER).map(|i| i + gen::TYPING_MARKER.len()).ok_or_else(|| err!("no typing line in {}", path.display()))?;
     let (line, col) = position(text, offset);
@@ -551,7 +551,7 @@ fn keystrokes(
     Ok(Summary::of(&times))
 }
 
-fn lsp_session(cfg: &Config, w: &Workload) -> crate::BResult<LspResult> {
+fn lsp_session(cfg: &Config, w: &Workload) -> BResult<LspResult> {
     let timeout = cfg.timeout;
     let sentinel_uri = file_uri(&w.root.join(SENTINEL));
     let mut result = LspResult::default();
@@ -660,24 +660,52 @@ fn rel(w: &Workload, p: &Path) -> String {
     p.strip_prefix(&w.root).unwrap_or(p).display().to_string()
 }
 
-fn cli(cfg: &Config, w: &Workload, dir: &Path) -> crate::BResult<CliResult> {
-    let mut render = Vec::new();
+/// Where the render timings write: the disk (the workload's temp dir) and, when there is
+/// one, a tmpfs (`/dev/shm`), which takes file-creation cost and other users' I/O out of
+/// the comparison with makejinja. Returns (label, directory) pairs, tmpfs first.
+fn destinations(cfg: &Config, w: &Workload, dir: &Path) -> BResult<Vec<(&'static str, PathBuf)>> {
+    let mut out = Vec::new();
+    if let Some(shm) = &cfg.tmpfs {
+        let d = shm.join(&w.name);
+        std::fs::create_dir_all(&d)?;
+        out.push(("tmpfs", d));
+    }
+    out.push(("disk", dir.to_path_buf()));
+    Ok(out)
+}
+
+fn cli(cfg: &Config, w: &Workload, dir: &Path) -> BResult<CliResult> {
+    let mut result = CliResult::default();
+    for (label, base) in destinations(cfg, w, dir)? {
+        let mut render = Vec::new();
+        for i in 0..cfg.runs {
+            let out = base.join(format!("render-{i}"));
+            let t = Instant::now();
+            let o = Command::new(&cfg.server)
+                .args(["render", "--root"])
+                .arg(&w.root)
+                .arg("--output")
+                .arg(&out)
+                .stdin(Stdio::null())
+                .output()?;
+            render.push(t.elapsed());
+            if !o.status.success() {
+                bail!("render failed ({}):\n{}", o.status, String::from_utf8_lossy(&o.stderr));
+            }
+            result.rendered_files = walk_files(&out).len();
+            // The last output stays for the comparison with makejinja's.
+            if i + 1 < cfg.runs {
+                std::fs::remove_dir_all(&out)?;
+            }
+        }
+        if label == "tmpfs" {
+            result.render_tmpfs = Some(Summary::of(&render));
+        } else {
+            result.render = Summary::of(&render);
+        }
+    }
     let mut check = Vec::new();
-    let mut rendered_files = 0;
-    let mut findings = 0;
-    for i in 0..cfg.runs {
-        let out = dir.join(format!("render-{i}"));
-        let t = Instant::now();
-        let o =
-            Command::new(&cfg.server).args(["render", "--root"]).arg(&w.root).arg("--output").arg(&out).stdin(Stdio::null()).output()?;
-        render.push(t.elapsed());
-        if !o.status.success() {
-            bail!("render failed ({}):\n{}", o.status, String::from_utf8_lossy(&o.stderr));
-        }
-        rendered_files = walk_files(&out).len();
-        if i + 1 < cfg.runs {
-            std::fs::remove_dir_all(&out)?;
-        }
+    for _ in 0..cfg.runs {
         let t = Instant::now();
         let o =
             Command::new(&cfg.server).args(["check", "--root"]).arg(&w.root).args(["--format", "json"]).stdin(Stdio::null()).output()?;
@@ -687,12 +715,13 @@ fn cli(cfg: &Config, w: &Workload, dir: &Path) -> crate::BResult<CliResult> {
             bail!("check failed ({}):\n{}", o.status, String::from_utf8_lossy(&o.stderr));
         }
         let v: Value = serde_json::from_slice(&o.stdout).map_err(|e| err!("check --format json printed no JSON: {e}"))?;
-        findings = v.as_array().map_or(0, Vec::len);
+        result.findings = v.as_array().map_or(0, Vec::len);
     }
-    Ok(CliResult { render: Summary::of(&render), check: Summary::of(&check), rendered_files, findings })
+    result.check = Summary::of(&check);
+    Ok(result)
 }
 
-fn makejinja(cfg: &Config, w: &Workload, dir: &Path) -> crate::BResult<MjResult> {
+fn makejinja(cfg: &Config, w: &Workload, dir: &Path) -> BResult<MjResult> {
     let mj = cfg.makejinja.as_ref().ok_or_else(|| err!("makejinja not installed"))?;
     let work = match &w.kind {
         Kind::Corpus(name) => {
@@ -711,26 +740,40 @@ fn makejinja(cfg: &Config, w: &Workload, dir: &Path) -> crate::BResult<MjResult>
         }
         Kind::Generated(_) => w.root.clone(),
     };
-    let mut times = Vec::new();
-    let mut last_out = PathBuf::new();
-    for i in 0..cfg.runs {
-        let out = dir.join(format!("mj-out-{i}"));
-        let t = Instant::now();
-        let o = Command::new(mj).args(["--quiet", "--output"]).arg(&out).current_dir(&work).stdin(Stdio::null()).output()?;
-        times.push(t.elapsed());
-        if !o.status.success() {
-            bail!("makejinja failed ({}):\n{}", o.status, String::from_utf8_lossy(&o.stderr));
+    let mut result = MjResult::default();
+    let mut compared = false;
+    for (label, base) in destinations(cfg, w, dir)? {
+        let mut times = Vec::new();
+        let mut last_out = PathBuf::new();
+        for i in 0..cfg.runs {
+            let out = base.join(format!("mj-out-{i}"));
+            let t = Instant::now();
+            let o = Command::new(mj).args(["--quiet", "--output"]).arg(&out).current_dir(&work).stdin(Stdio::null()).output()?;
+            times.push(t.elapsed());
+            if !o.status.success() {
+                bail!("makejinja failed ({}):\n{}", o.status, String::from_utf8_lossy(&o.stderr));
+            }
+            if i > 0 {
+                let _ = std::fs::remove_dir_all(&last_out);
+            }
+            last_out = out;
         }
-        if i > 0 {
-            let _ = std::fs::remove_dir_all(&last_out);
+        if label == "tmpfs" {
+            result.runs_tmpfs = Some(Summary::of(&times));
+        } else {
+            result.runs = Summary::of(&times);
         }
-        last_out = out;
+        // Compare with homelab-lsp's render of the same repo (the last one `cli` kept).
+        let ours = base.join(format!("render-{}", cfg.runs.saturating_sub(1)));
+        if !compared && ours.is_dir() {
+            (result.same, result.total, result.differing) = compare_trees(&last_out, &ours);
+            compared = true;
+        }
     }
-    // Compare with homelab-lsp's render of the same repo (the last one `cli` kept).
-    let ours = dir.join(format!("render-{}", cfg.runs.saturating_sub(1)));
-    let (same, total, differing) =
-        if ours.is_dir() { compare_trees(&last_out, &ours) } else { (0, 0, vec!["(no homelab-lsp render to compare)".into()]) };
-    Ok(MjResult { runs: Summary::of(&times), same, total, differing })
+    if !compared {
+        result.differing = vec!["(no homelab-lsp render to compare)".into()];
+    }
+    Ok(result)
 }
 
 fn read_tree(root: &Path) -> BTreeMap<String, Vec<u8>> {
@@ -819,7 +862,15 @@ fn yls_schema() -> Value {
     })
 }
 
-fn yls_session(cfg: &Config, w: &Workload, dir: &Path) -> crate::BResult<YlsResult> {
+/// `validationDelayMs` from the installed yaml-language-server (its default setting).
+fn yls_validation_delay(js: &Path) -> Option<u64> {
+    let settings = js.parent()?.parent()?.join("out/server/src/yamlSettings.js");
+    let text = std::fs::read_to_string(settings).ok()?;
+    let rest = &text[text.find("this.validationDelayMs =")? + "this.validationDelayMs =".len()..];
+    rest.trim_start().split(|c: char| !c.is_ascii_digit()).next()?.parse().ok()
+}
+
+fn yls_session(cfg: &Config, w: &Workload, dir: &Path) -> BResult<YlsResult> {
     let (node, js) = match (&cfg.node, &cfg.yls) {
         (Some(n), Some(j)) => (n.clone(), j.clone()),
         _ => bail!("node or yaml-language-server missing"),
@@ -847,7 +898,7 @@ fn yls_session(cfg: &Config, w: &Workload, dir: &Path) -> crate::BResult<YlsResu
     let init_ms = ms_since(spawned, Instant::now());
     let version = init.pointer("/serverInfo/version").and_then(Value::as_str).unwrap_or("?").to_string();
     c.notify("workspace/didChangeConfiguration", json!({"settings": {"yaml": settings}}))?;
-    let mut r = YlsResult { version, init_ms, ..Default::default() };
+    let mut r = YlsResult { version, init_ms, validation_delay_ms: yls_validation_delay(&js), ..Default::default() };
     let plain = plain_yaml_targets(w);
     let big = w.big_yaml.clone().ok_or_else(|| err!("no big YAML file"))?;
     let (uri, text) = did_open(&c, &big, "yaml")?;
