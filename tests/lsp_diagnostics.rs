@@ -80,6 +80,40 @@ fn syntax_errors_typed_into_an_open_template_come_and_go() {
 }
 
 #[test]
+fn a_burst_of_edits_ends_with_the_diagnostics_of_the_last_version() {
+    let f = project(
+        r##"
+        //- /bootstrap/templates/app.yaml.j2
+        name: #{ cluster_name }#
+        "##,
+    );
+    let p = f.path("bootstrap/templates/app.yaml.j2");
+    let u = uri(&p);
+    let mut c = f.start();
+    c.did_open(&p, f.text("bootstrap/templates/app.yaml.j2"));
+    // Forty edits sent back to back, without waiting: odd versions are broken, even ones
+    // fine, and the last (41) is broken again on its own line.
+    for v in 2..=40 {
+        let text = if v % 2 == 1 { format!("name: #{{ cluster_name }}#\nx{v}: #% if %#\n") } else { "name: #{ cluster_name }#\n".into() };
+        c.did_change_full(&p, v, &text);
+    }
+    c.did_change_full(&p, 41, "name: #{ cluster_name }#\n\n\nlast: #% if %#\n");
+    let d = c.wait_diagnostics(&u, |d| d.iter().any(|x| x["code"] == "template-syntax" && x["range"]["start"]["line"] == 3));
+    assert_eq!(d.len(), 1, "{d:#?}");
+    c.wait_quiet(std::time::Duration::from_millis(300));
+    let publishes: Vec<Value> = c
+        .notifications()
+        .into_iter()
+        .filter(|n| n["method"] == "textDocument/publishDiagnostics" && n["params"]["uri"] == u.as_str())
+        .collect();
+    let last = publishes.last().expect("published");
+    assert_eq!(last["params"]["version"], 41, "nothing older is published after the last version: {last:#?}");
+    let versions: Vec<i64> = publishes.iter().filter_map(|n| n["params"]["version"].as_i64()).collect();
+    assert!(versions.windows(2).all(|w| w[0] <= w[1]), "versions only go forward: {versions:?}");
+    assert!(publishes.len() < 40, "a burst is coalesced, not checked once per edit: {} publishes", publishes.len());
+}
+
+#[test]
 fn undefined_variables_are_reported_with_a_suggestion() {
     let f = project(
         r##"

@@ -3,8 +3,10 @@
 use crate::template::plugins::PluginInputs;
 use crate::workspace::project::is_python_blank;
 use crate::workspace::{DiskVfs, EntryKind, Project, RenderOutcome, Severity};
+use std::collections::HashSet;
 use std::io::Write;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 
 /// Exit codes shared by the CLI commands.
@@ -79,33 +81,36 @@ pub fn render_tree(root: Option<&Path>, out: &Path) -> i32 {
         eprintln!("error: cannot create output directory {}: {e}", out.display());
         return EXIT_FAILED;
     }
-    let mut failed = 0usize;
-    let mut written = 0usize;
+    // makejinja creates every input directory first; the entries' parents are among them.
+    let mut made: HashSet<PathBuf> = HashSet::new();
     for dir in &project.inventory.dirs {
-        let _ = std::fs::create_dir_all(out.join(dir));
+        let path = out.join(dir);
+        if std::fs::create_dir_all(&path).is_ok() {
+            made.insert(path);
+        }
     }
     for entry in &project.inventory.entries {
-        let target = out.join(&entry.output_rel);
-        if let Some(parent) = target.parent() {
-            let _ = std::fs::create_dir_all(parent);
+        if let Some(parent) = out.join(&entry.output_rel).parent() {
+            if !made.contains(parent) && std::fs::create_dir_all(parent).is_ok() {
+                made.insert(parent.to_path_buf());
+            }
         }
-        let result = match project.render_entry(&renderer, entry) {
-            RenderOutcome::Text(text) => std::fs::write(&target, text).map(|_| true),
-            RenderOutcome::Empty => Ok(false),
-            RenderOutcome::Copy => std::fs::copy(&entry.source, &target).map(|_| true),
-            RenderOutcome::Failed(e) => {
+    }
+    let outcomes = render_and_write_all(&project, &renderer, &out);
+    let mut failed = 0usize;
+    let mut written = 0usize;
+    for (entry, outcome) in project.inventory.entries.iter().zip(outcomes) {
+        match outcome {
+            WriteOutcome::Written => written += 1,
+            WriteOutcome::Skipped => {}
+            WriteOutcome::RenderFailed(e) => {
                 failed += 1;
                 let path = project.template_path(&e.template).unwrap_or_else(|| entry.source.clone());
                 eprintln!("{}", format_error(&path, e.line, e.col, &e.message));
-                continue;
             }
-        };
-        match result {
-            Ok(true) => written += 1,
-            Ok(false) => {}
-            Err(e) => {
+            WriteOutcome::WriteFailed(e) => {
                 failed += 1;
-                eprintln!("error: cannot write {}: {e}", target.display());
+                eprintln!("error: cannot write {}: {e}", out.join(&entry.output_rel).display());
             }
         }
     }
@@ -121,6 +126,58 @@ pub fn render_tree(root: Option<&Path>, out: &Path) -> i32 {
     } else {
         EXIT_OK
     }
+}
+
+/// What happened to one inventory entry in `render --output`.
+enum WriteOutcome {
+    Written,
+    /// Empty output: makejinja writes no file.
+    Skipped,
+    RenderFailed(crate::template::RenderError),
+    WriteFailed(std::io::Error),
+}
+
+/// Renders and writes every entry on a few threads, returning the outcomes in inventory
+/// order (so messages print in a stable order). Creating a file costs far more than
+/// rendering it on most disks, and the kernel overlaps those waits across threads.
+fn render_and_write_all(project: &Project, renderer: &crate::template::Renderer, out: &Path) -> Vec<WriteOutcome> {
+    let entries = &project.inventory.entries;
+    let next = AtomicUsize::new(0);
+    let threads = std::thread::available_parallelism().map_or(2, |n| n.get()).clamp(2, 4).min(entries.len().max(1));
+    let one = |entry: &crate::workspace::InventoryEntry| -> WriteOutcome {
+        let target = out.join(&entry.output_rel);
+        let written = match project.render_entry(renderer, entry) {
+            RenderOutcome::Text(text) => std::fs::write(&target, text),
+            RenderOutcome::Copy => std::fs::copy(&entry.source, &target).map(|_| ()),
+            RenderOutcome::Empty => return WriteOutcome::Skipped,
+            RenderOutcome::Failed(e) => return WriteOutcome::RenderFailed(e),
+        };
+        written.map_or_else(WriteOutcome::WriteFailed, |()| WriteOutcome::Written)
+    };
+    let done: Vec<(usize, WriteOutcome)> = std::thread::scope(|scope| {
+        let workers: Vec<_> = (0..threads)
+            .map(|_| {
+                scope.spawn(|| {
+                    let mut done = Vec::new();
+                    loop {
+                        let i = next.fetch_add(1, Ordering::Relaxed);
+                        let Some(entry) = entries.get(i) else { break done };
+                        done.push((i, one(entry)));
+                    }
+                })
+            })
+            .collect();
+        workers.into_iter().flat_map(|w| w.join().unwrap_or_default()).collect()
+    });
+    let mut outcomes: Vec<Option<WriteOutcome>> = entries.iter().map(|_| None).collect();
+    for (i, o) in done {
+        outcomes[i] = Some(o);
+    }
+    // A worker that panicked loses its entries: they count as failed, never as skipped.
+    outcomes
+        .into_iter()
+        .map(|o| o.unwrap_or_else(|| WriteOutcome::WriteFailed(std::io::Error::other("internal error while rendering"))))
+        .collect()
 }
 
 /// makejinja removes the directories it created that ended up empty, deepest first.

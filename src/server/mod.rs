@@ -19,8 +19,6 @@ use tower_lsp_server::jsonrpc::{Error as RpcError, Result as RpcResult};
 use tower_lsp_server::ls_types::*;
 use tower_lsp_server::{Client, LanguageServer, LspService, Server};
 
-/// Debounce between the last keystroke and re-checking a document.
-const DIAGNOSTICS_DEBOUNCE_MS: u64 = 40;
 /// Debounce before re-checking the whole workspace (after reloads).
 const PUBLISH_ALL_DEBOUNCE_MS: u64 = 100;
 
@@ -45,6 +43,8 @@ pub struct Backend {
     load_locks: Arc<dashmap::DashMap<PathBuf, Arc<tokio::sync::Mutex<()>>>>,
     /// Whole-workspace diagnostics runs: a newer run supersedes (and stops) older ones.
     publish_generation: Arc<std::sync::atomic::AtomicU64>,
+    /// Documents with a diagnostics run in flight (see `schedule`).
+    checking: Arc<dashmap::DashMap<PathBuf, ()>>,
 }
 
 /// Holds back requests while a reload runs (see `Backend::reloads`); released on drop.
@@ -120,6 +120,7 @@ impl Backend {
             load_generations: Default::default(),
             load_locks: Default::default(),
             publish_generation: Default::default(),
+            checking: Default::default(),
         }
     }
 
@@ -303,21 +304,39 @@ impl Backend {
         }
     }
 
-    /// Schedules a debounced re-check of one document; stale runs are dropped.
+    /// Re-checks one document now, without a debounce: a check of a normal file takes a
+    /// few milliseconds, so waiting would only add latency. At most one run per document is
+    /// in flight; edits that arrive during it are coalesced into one more run on the latest
+    /// text, so a burst of changes never queues a run per change, and a result computed
+    /// for an older version is dropped (`publish_file` compares generations).
     fn schedule(&self, path: PathBuf) {
-        let generation = {
+        {
             let mut g = self.generations.entry(path.clone()).or_insert(0);
             *g += 1;
-            *g
-        };
+        }
+        match self.checking.entry(path.clone()) {
+            // The run in flight sees the new generation when it ends and goes once more.
+            dashmap::Entry::Occupied(_) => return,
+            dashmap::Entry::Vacant(v) => {
+                v.insert(());
+            }
+        }
         let this = self.clone_handles();
         tokio::spawn(async move {
-            tokio::time::sleep(std::time::Duration::from_millis(DIAGNOSTICS_DEBOUNCE_MS)).await;
-            if this.generations.get(&path).map(|g| *g) != Some(generation) {
-                return;
+            loop {
+                let generation = this.generations.get(&path).map(|g| *g);
+                let analysis = this.snapshot();
+                this.publish_file(&analysis, &path, generation).await;
+                // Done unless an edit arrived meanwhile (the generation moved on).
+                let mut again = false;
+                this.checking.remove_if(&path, |_, _| {
+                    again = this.generations.get(&path).map(|g| *g) != generation;
+                    !again
+                });
+                if !again {
+                    break;
+                }
             }
-            let analysis = this.snapshot();
-            this.publish_file(&analysis, &path, Some(generation)).await;
         });
     }
 
@@ -332,6 +351,7 @@ impl Backend {
             load_generations: self.load_generations.clone(),
             load_locks: self.load_locks.clone(),
             publish_generation: self.publish_generation.clone(),
+            checking: self.checking.clone(),
         }
     }
 

@@ -35,10 +35,12 @@ pub fn machine() -> Machine {
     }
 }
 
-/// The server's diagnostics debounce, read from its source (it is part of every keystroke figure).
+/// The server's diagnostics debounce, read from its source (it is part of every keystroke
+/// figure): 0 when the server has none (it checks on each change), `None` when the source
+/// cannot be read.
 pub fn debounce_ms(cfg: &Config) -> Option<u64> {
     let src = std::fs::read_to_string(cfg.repo.join("src/server/mod.rs")).ok()?;
-    let line = src.lines().find(|l| l.contains("const DIAGNOSTICS_DEBOUNCE_MS"))?;
+    let Some(line) = src.lines().find(|l| l.contains("const DIAGNOSTICS_DEBOUNCE_MS")) else { return Some(0) };
     line.split('=').nth(1)?.trim().trim_end_matches(';').trim().parse().ok()
 }
 
@@ -253,8 +255,12 @@ pub fn render(cfg: &Config, results: &[WorkloadResult], elapsed: Duration) -> St
 
     let debounce = debounce_ms(cfg);
     s.push_str(&format!(
-        "\n## Keystroke → publishDiagnostics for that version (ms; includes the server's {} ms debounce)\n\n",
-        debounce.map_or("?".into(), |d| d.to_string())
+        "\n## Keystroke → publishDiagnostics for that version (ms; {})\n\n",
+        match debounce {
+            Some(0) => "the server has no debounce: it checks on each change, one run per document at a time".to_string(),
+            Some(d) => format!("includes the server's {d} ms debounce"),
+            None => "the server's debounce is unknown".to_string(),
+        }
     ));
     let mut rows = Vec::new();
     for r in results {
