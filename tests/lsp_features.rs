@@ -289,6 +289,67 @@ fn secrets_are_masked_in_completion_and_hover_unless_shown() {
     assert!(h.contains("hunter2"), "{h}");
 }
 
+// ---------------------------------------------------------------- inlay hints
+
+fn inlay_hints(c: &mut Client, p: &std::path::Path) -> Vec<(u32, u32, String)> {
+    let r = c.ok(
+        "textDocument/inlayHint",
+        json!({"textDocument": {"uri": uri(p)}, "range": {"start": {"line": 0, "character": 0}, "end": {"line": 99, "character": 0}}}),
+    );
+    r.as_array()
+        .unwrap()
+        .iter()
+        .map(|h| {
+            (
+                h["position"]["line"].as_u64().unwrap() as u32,
+                h["position"]["character"].as_u64().unwrap() as u32,
+                h["label"].as_str().unwrap().into(),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn inlay_hints_show_what_each_expression_prints() {
+    let f = project(
+        r##"
+        //- /bootstrap/templates/app.yaml.j2
+        name: #{ cluster_name }#
+        url: https://#{ bootstrap_cloudflare.domain | upper }#/x
+        count: #{ nodes | length }# and #{ 'literal' }#
+        #% for n in nodes %#
+        - #{ n.name }#
+        #% endfor %#
+        missing: #{ not_there }#
+        token: #{ bootstrap_cloudflare.api_token }#
+        flag: #{ nodes[1].mtu > 1500 }#
+        "##,
+    );
+    let t = "bootstrap/templates/app.yaml.j2";
+    let p = f.path(t);
+    let mut c = f.start();
+    let hints = inlay_hints(&mut c, &p);
+    assert_eq!(
+        hints,
+        vec![
+            (0, 24, "= home".to_string()),
+            (1, 54, "= EXAMPLE.COM".to_string()),
+            (2, 27, "= 2".to_string()),
+            (7, 43, "= ••••••••".to_string()),
+            (8, 31, "= True".to_string()),
+        ],
+        "loop variables, literals and undefined names get none; secrets are masked"
+    );
+    // Unsaved edits count, and positions are UTF-16 after non-ASCII text.
+    c.did_open(&p, "näme 🚀: #{ cluster_name ~ '-x' }#\n");
+    assert_eq!(inlay_hints(&mut c, &p), vec![(0, 34, "= home-x".to_string())]);
+    drop(c);
+    let opts =
+        ClientOptions { initialization_options: Some(json!({"homelabLsp": {"preview": {"showSecrets": true}}})), ..Default::default() };
+    let mut c = f.start_with(opts);
+    assert!(inlay_hints(&mut c, &p).contains(&(7, 43, "= abcdef123456".to_string())));
+}
+
 // ---------------------------------------------------------------- hover
 
 #[test]

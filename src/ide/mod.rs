@@ -6,6 +6,7 @@ pub mod cursor;
 pub mod diagnostics;
 pub mod goto;
 pub mod hover;
+pub mod inlay;
 pub mod navigation;
 pub mod references;
 pub mod secrets;

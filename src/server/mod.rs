@@ -651,6 +651,7 @@ impl LanguageServer for Backend {
                 })),
                 document_symbol_provider: Some(OneOf::Left(true)),
                 folding_range_provider: Some(FoldingRangeProviderCapability::Simple(true)),
+                inlay_hint_provider: Some(OneOf::Left(true)),
                 document_link_provider: Some(DocumentLinkOptions {
                     resolve_provider: Some(false),
                     work_done_progress_options: Default::default(),
@@ -1049,6 +1050,33 @@ impl LanguageServer for Backend {
                 })
                 .collect();
             Some(links)
+        })
+        .await
+    }
+
+    async fn inlay_hint(&self, params: InlayHintParams) -> RpcResult<Option<Vec<InlayHint>>> {
+        self.settled().await;
+        let path = uri_to_path(&params.text_document.uri).ok_or_else(|| invalid_params("not a file: URI"))?;
+        let analysis = self.snapshot();
+        let enc = self.encoding();
+        run("inlayHint", move || {
+            let text = analysis.project_for(&path).and_then(|pa| pa.text(&path)).unwrap_or_default();
+            let idx = LineIndex::new(&text);
+            let range = idx.offset(params.range.start, enc)..idx.offset(params.range.end, enc);
+            let hints = ide::inlay::inlay_hints(&analysis, &path, range)
+                .into_iter()
+                .map(|h| InlayHint {
+                    position: idx.position(h.offset, enc),
+                    label: InlayHintLabel::String(h.label),
+                    kind: None,
+                    text_edits: None,
+                    tooltip: h.tooltip.map(InlayHintTooltip::String),
+                    padding_left: Some(true),
+                    padding_right: None,
+                    data: None,
+                })
+                .collect();
+            Some(hints)
         })
         .await
     }

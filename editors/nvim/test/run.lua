@@ -642,6 +642,44 @@ check('hover on a variable returns its value', function()
   return string.format('%s = %s', ident, ident_value)
 end)
 
+check('inlay hints (vim.lsp.inlay_hint) show what an expression prints', function()
+  need_client()
+  if not client:supports_method('textDocument/inlayHint') then
+    fail('the server does not advertise inlayHintProvider')
+  end
+  vim.lsp.inlay_hint.enable(true, { bufnr = tbuf })
+  local hints = {}
+  vim.wait(REQUEST_MS, function()
+    hints = vim.lsp.inlay_hint.get({ bufnr = tbuf })
+    return #hints > 0
+  end, 20)
+  vim.lsp.inlay_hint.enable(false, { bufnr = tbuf })
+  if #hints == 0 then
+    fail('no inlay hints in %s', template_rel)
+  end
+  local function label_of(h)
+    local l = h.inlay_hint.label
+    if type(l) == 'table' then
+      local parts = {}
+      for _, p in ipairs(l) do
+        parts[#parts + 1] = p.value
+      end
+      l = table.concat(parts)
+    end
+    return l
+  end
+  if expr.simple and ident_value then
+    for _, h in ipairs(hints) do
+      local pos = h.inlay_hint.position
+      if pos.line == expr_line and label_of(h):find(ident_value, 1, true) then
+        return string.format('%d hints; line %d: %s', #hints, expr_line + 1, label_of(h))
+      end
+    end
+    fail('no hint on line %d shows %s = %q (first hint: %s)', expr_line + 1, ident, ident_value, label_of(hints[1]))
+  end
+  return string.format('%d hints; first: %s', #hints, label_of(hints[1]))
+end)
+
 check('homelab/renderedPreview returns text and a line map', function()
   local result = request(tbuf, homelab.methods.rendered_preview, { uri = vim.uri_from_bufnr(tbuf) })
   if is_nil(result) or type(result.text) ~= 'string' then
