@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Runs every test of the project: Rust unit/integration/golden tests, lint, the VS Code
-# extension's build and unit tests, the Helix config check and the headless Neovim client
-# test. Installs what it needs (idempotent), so it works on a fresh machine.
+# Runs every test of the project: Rust unit/integration/golden tests, lint, the benchmark in
+# its quick smoke mode, the VS Code extension's build and unit tests, the Helix config check
+# and the headless Neovim client test. Installs what it needs (idempotent), so it works on a
+# fresh machine.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$(pwd)
@@ -21,6 +22,9 @@ cargo clippy --all-targets --locked -- -D warnings
 
 step "cargo test"
 cargo test --locked --all-targets
+
+step "benchmark smoke (homelab-bench --quick, debug build; fails on errors, never on timings)"
+scripts/bench-smoke.sh --no-compare
 
 if [ -x editors/test.sh ]; then
   step "editor integrations"

@@ -10,6 +10,7 @@
 //! (or `ignore[a, b]`, or a bare `ignore`) on the finding's line, or alone on the line
 //! above, suppresses it.
 
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 mod credentials;
@@ -139,7 +140,26 @@ pub struct RepoIndex {
     pub gateways: Vec<GatewayDef>,
     pub secrets: Vec<NamedDef>,
     pub sources: Vec<SourceDef>,
+    /// Positions in `secrets` and `sources` by name, built on first use: every checked file
+    /// looks names up, and scanning the lists each time made `check` quadratic in repo size.
+    by_name: NameLookup,
 }
+
+/// Name → positions in one of the index's lists.
+type Positions = HashMap<String, Vec<usize>>;
+
+/// [`Positions`] of [`RepoIndex::secrets`] and of [`RepoIndex::sources`].
+#[derive(Debug, Clone, Default)]
+struct NameLookup(std::sync::OnceLock<(Positions, Positions)>);
+
+impl PartialEq for NameLookup {
+    /// Derived data: two indexes with the same lists are equal whatever was looked up.
+    fn eq(&self, _: &Self) -> bool {
+        true
+    }
+}
+
+impl Eq for NameLookup {}
 
 impl RepoIndex {
     /// Adds what one file defines.
@@ -147,6 +167,7 @@ impl RepoIndex {
         self.gateways.extend(facts.gateways);
         self.secrets.extend(facts.secrets);
         self.sources.extend(facts.sources);
+        self.by_name = NameLookup::default();
     }
 
     /// Forgets everything defined in `file` (before re-adding its new facts).
@@ -154,6 +175,31 @@ impl RepoIndex {
         self.gateways.retain(|g| g.file != file);
         self.secrets.retain(|s| s.file != file);
         self.sources.retain(|s| s.file != file);
+        self.by_name = NameLookup::default();
+    }
+
+    fn lookup(&self) -> &(Positions, Positions) {
+        self.by_name.0.get_or_init(|| {
+            let mut secrets = Positions::new();
+            for (i, s) in self.secrets.iter().enumerate() {
+                secrets.entry(s.name.clone()).or_default().push(i);
+            }
+            let mut sources = Positions::new();
+            for (i, s) in self.sources.iter().enumerate() {
+                sources.entry(s.name.clone()).or_default().push(i);
+            }
+            (secrets, sources)
+        })
+    }
+
+    /// The Secrets named `name`.
+    pub fn secrets_named<'a>(&'a self, name: &str) -> impl Iterator<Item = &'a NamedDef> + 'a {
+        self.lookup().0.get(name).into_iter().flatten().map(|&i| &self.secrets[i])
+    }
+
+    /// The Flux sources named `name`.
+    pub fn sources_named<'a>(&'a self, name: &str) -> impl Iterator<Item = &'a SourceDef> + 'a {
+        self.lookup().1.get(name).into_iter().flatten().map(|&i| &self.sources[i])
     }
 }
 
@@ -269,20 +315,35 @@ impl Ctx<'_> {
 }
 
 /// The index plus what the checked text defines itself (other files' entries for the same
-/// path are replaced by the text's own).
+/// path are replaced by the text's own). Gateways are few and listed whole; Secrets and
+/// sources are many and looked up by name.
 pub(crate) struct Known<'a> {
     pub gateways: Vec<&'a GatewayDef>,
-    pub secrets: Vec<&'a NamedDef>,
-    pub sources: Vec<&'a SourceDef>,
+    index: &'a RepoIndex,
+    local: &'a FileFacts,
+    file: &'a Path,
 }
 
 impl<'a> Known<'a> {
-    fn new(index: &'a RepoIndex, local: &'a FileFacts, file: &Path) -> Self {
-        Known {
-            gateways: index.gateways.iter().filter(|g| g.file != file).chain(&local.gateways).collect(),
-            secrets: index.secrets.iter().filter(|g| g.file != file).chain(&local.secrets).collect(),
-            sources: index.sources.iter().filter(|g| g.file != file).chain(&local.sources).collect(),
-        }
+    fn new(index: &'a RepoIndex, local: &'a FileFacts, file: &'a Path) -> Self {
+        Known { gateways: index.gateways.iter().filter(|g| g.file != file).chain(&local.gateways).collect(), index, local, file }
+    }
+
+    /// Whether some Secret is called `name`.
+    pub fn has_secret(&self, name: &str) -> bool {
+        self.local.secrets.iter().any(|s| s.name == name) || self.index.secrets_named(name).any(|s| s.file != self.file)
+    }
+
+    /// The Flux sources called `name`.
+    pub fn sources_named(&self, name: &'a str) -> impl Iterator<Item = &'a SourceDef> + '_ {
+        let file = self.file;
+        self.index.sources_named(name).filter(move |s| s.file != file).chain(self.local.sources.iter().filter(move |s| s.name == name))
+    }
+
+    /// Every Flux source (for listing the ones that exist).
+    pub fn sources(&self) -> impl Iterator<Item = &'a SourceDef> + '_ {
+        let file = self.file;
+        self.index.sources.iter().filter(move |s| s.file != file).chain(&self.local.sources)
     }
 }
 

@@ -77,14 +77,13 @@ fn unknown_secret_refs(cx: &mut Ctx<'_>, info: &DocInfo<'_>) {
         }
     }
 
-    let known: HashSet<&str> = cx.known.secrets.iter().map(|s| s.name.as_str()).collect();
     let mut seen = HashSet::new();
     for name_node in refs {
         if !seen.insert(name_node) {
             continue;
         }
         let Some(name) = doc.scalar(name_node) else { continue };
-        if !is_plain_name(name) || known.contains(name) {
+        if !is_plain_name(name) || cx.known.has_secret(name) {
             continue;
         }
         cx.push(

@@ -32,7 +32,7 @@ pub(crate) fn check(cx: &mut Ctx<'_>, info: &DocInfo<'_>) {
                     _ => true,
                 }
         };
-        if cx.known.sources.iter().any(matches) {
+        if cx.known.sources_named(name).any(|s| matches(&s)) {
             continue;
         }
         let what = kind.unwrap_or("source");
@@ -42,8 +42,7 @@ pub(crate) fn check(cx: &mut Ctx<'_>, info: &DocInfo<'_>) {
         };
         let mut known: Vec<String> = cx
             .known
-            .sources
-            .iter()
+            .sources()
             .filter(|s| kind.is_none_or(|k| s.kind == k))
             .map(|s| match &s.namespace {
                 Some(ns) => format!("{} ({ns})", s.name),

@@ -242,3 +242,23 @@ spec:
     let f = facts(&masked, Path::new("x.yaml"));
     assert!(f.secrets.is_empty(), "{:?}", f.secrets);
 }
+
+#[test]
+fn name_lookups_follow_additions_and_removals() {
+    let secret =
+        |name: &str| format!("apiVersion: v1\nkind: Secret\nmetadata:\n  name: {name}\nstringData:\n  a: ENC[x]\nsops:\n  mac: ENC[y]\n");
+    let mut idx = RepoIndex::default();
+    idx.add(facts(&secret("one"), Path::new("a.sops.yaml")));
+    assert_eq!(idx.secrets_named("one").count(), 1);
+    assert_eq!(idx.secrets_named("two").count(), 0);
+    // A lookup made before an addition must not hide the new entry.
+    idx.add(facts(&secret("two"), Path::new("b.sops.yaml")));
+    assert_eq!(idx.secrets_named("two").map(|s| s.file.clone()).collect::<Vec<_>>(), vec![Path::new("b.sops.yaml")]);
+    idx.remove_file(Path::new("a.sops.yaml"));
+    assert_eq!(idx.secrets_named("one").count(), 0);
+    assert_eq!(idx.secrets_named("two").count(), 1);
+    assert!(idx.sources_named("flux-system").next().is_none());
+    let sources = index(&[("r.yaml", SOURCES)]);
+    let first = sources.sources.first().expect("the fixture defines sources");
+    assert!(sources.sources_named(&first.name).any(|s| s == first));
+}

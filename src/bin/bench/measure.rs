@@ -99,6 +99,11 @@ pub struct CliResult {
     pub render: Summary,
     /// Rendering into a tmpfs, when there is one.
     pub render_tmpfs: Option<Summary>,
+    /// The floor under any tool writing that output to disk: `cp -R` of the rendered tree
+    /// into a fresh directory beside it (process start, directories, file creation, bytes).
+    pub write_floor: Summary,
+    /// The same on the tmpfs.
+    pub write_floor_tmpfs: Option<Summary>,
     pub check: Summary,
     pub rendered_files: usize,
     pub findings: usize,
@@ -698,10 +703,24 @@ fn cli(cfg: &Config, w: &Workload, dir: &Path) -> BResult<CliResult> {
                 std::fs::remove_dir_all(&out)?;
             }
         }
+        let last = base.join(format!("render-{}", cfg.runs.saturating_sub(1)));
+        let mut floor = Vec::new();
+        for i in 0..cfg.runs {
+            let copy = base.join(format!("write-floor-{i}"));
+            let t = Instant::now();
+            let o = Command::new("cp").arg("-R").arg(&last).arg(&copy).stdin(Stdio::null()).output()?;
+            floor.push(t.elapsed());
+            if !o.status.success() {
+                bail!("cp -R failed ({}):\n{}", o.status, String::from_utf8_lossy(&o.stderr));
+            }
+            std::fs::remove_dir_all(&copy)?;
+        }
         if label == "tmpfs" {
             result.render_tmpfs = Some(Summary::of(&render));
+            result.write_floor_tmpfs = Some(Summary::of(&floor));
         } else {
             result.render = Summary::of(&render);
+            result.write_floor = Summary::of(&floor);
         }
     }
     let mut check = Vec::new();
