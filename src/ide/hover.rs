@@ -4,7 +4,7 @@
 
 use super::cursor::{bindings_before, name_at, tag_at};
 use super::navigation::{data_definition, data_path_at, template_source};
-use super::secrets::{mask_rendered_line_with, secret_values, value_as_yaml};
+use super::secrets::{mask_rendered_line_with, value_as_yaml};
 use super::{Analysis, FileRole, ProjectAnalysis};
 use crate::template::builtins::{self, FILTERS, FUNCTIONS, TESTS};
 use crate::template::expr::NameRole;
@@ -199,9 +199,9 @@ fn line_preview(pa: &ProjectAnalysis, name: &str, src: &str, offset: usize, show
             if out.is_empty() {
                 return None;
             }
-            let secrets = if show { Vec::new() } else { secret_values(pa.renderer().context()) };
+            let secrets = if show { &[][..] } else { pa.secret_values() };
             let shown: Vec<String> =
-                out.iter().take(PREVIEW_LINES).map(|l| if show { l.to_string() } else { mask_rendered_line_with(l, &secrets) }).collect();
+                out.iter().take(PREVIEW_LINES).map(|l| if show { l.to_string() } else { mask_rendered_line_with(l, secrets) }).collect();
             let mut s = format!("**Renders to** (`{}`):\n```yaml\n{}\n```", entry.output_rel, shown.join("\n"));
             if out.len() > PREVIEW_LINES {
                 s.push_str(&format!("\n… {} more lines", out.len() - PREVIEW_LINES));

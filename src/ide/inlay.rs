@@ -6,7 +6,7 @@
 //! `undefined-variable` diagnostic's business. Secret-looking values are masked as in hovers.
 
 use super::cursor::BindingScopes;
-use super::secrets::{mask_rendered_line_with, secret_values, should_mask, MASK};
+use super::secrets::{mask_rendered_line_with, should_mask, MASK};
 use super::{Analysis, FileRole};
 use crate::template::expr::{names_in_tag, NameRole};
 use crate::template::pyvalue::py_str;
@@ -38,7 +38,7 @@ pub fn inlay_hints(analysis: &Analysis, path: &Path, range: Range<usize>) -> Vec
     let tokens = lex(&src, pa.syntax());
     let scopes = BindingScopes::new(&src, pa.syntax());
     let renderer = pa.renderer();
-    let secrets = if show { Vec::new() } else { secret_values(renderer.context()) };
+    let secrets = if show { &[][..] } else { pa.secret_values() };
     let mut hints = Vec::new();
     for t in tokens.iter().filter(|t| t.kind == TokenKind::Variable && t.closed) {
         if t.span.end < range.start || t.span.start > range.end {
@@ -61,7 +61,7 @@ pub fn inlay_hints(analysis: &Analysis, path: &Path, range: Range<usize>) -> Vec
         } else if show {
             printed.clone()
         } else {
-            mask_rendered_line_with(&printed, &secrets)
+            mask_rendered_line_with(&printed, secrets)
         };
         let (label, shortened) = shorten(&shown);
         hints.push(InlayHint { offset: t.span.end, label: format!("= {label}"), tooltip: shortened.then_some(shown) });

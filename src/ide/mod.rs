@@ -46,6 +46,8 @@ pub struct ProjectAnalysis {
     traced: std::sync::Mutex<HashMap<String, Result<Rendered, RenderError>>>,
     /// Include name → names of the rendered templates that include it.
     includers: OnceLock<HashMap<String, Vec<String>>>,
+    /// Every secret value of the data, for masking (a walk of all the data: done once).
+    secret_values: OnceLock<Vec<String>>,
 }
 
 /// What a file is to a project.
@@ -71,7 +73,14 @@ pub enum FileRole<'a> {
 
 impl ProjectAnalysis {
     pub fn new(project: Arc<Project>, docs: Arc<HashMap<PathBuf, Arc<str>>>) -> Self {
-        Self { project, docs, renderer: OnceLock::new(), traced: Default::default(), includers: OnceLock::new() }
+        Self {
+            project,
+            docs,
+            renderer: OnceLock::new(),
+            traced: Default::default(),
+            includers: OnceLock::new(),
+            secret_values: OnceLock::new(),
+        }
     }
 
     /// The renderer over the project with unsaved template texts laid over.
@@ -146,6 +155,11 @@ impl ProjectAnalysis {
         graph.get(name).map(Vec::as_slice).unwrap_or_default()
     }
 
+    /// The secret values of the data, longest first (see [`secrets::secret_values`]).
+    pub fn secret_values(&self) -> &[String] {
+        self.secret_values.get_or_init(|| secrets::secret_values(self.renderer().context()))
+    }
+
     pub fn data(&self) -> &DataNode {
         &self.project.data
     }
@@ -163,6 +177,11 @@ pub struct Analysis {
 }
 
 impl Analysis {
+    /// The current text of a file of some project (empty when no project holds it).
+    pub fn text(&self, path: &Path) -> Arc<str> {
+        self.project_for(path).and_then(|pa| pa.text(path)).unwrap_or_default()
+    }
+
     /// The project a file belongs to: the deepest root containing it.
     pub fn project_for(&self, path: &Path) -> Option<&Arc<ProjectAnalysis>> {
         self.projects.iter().filter(|p| path.starts_with(&p.project.config.root)).max_by_key(|p| p.project.config.root.components().count())

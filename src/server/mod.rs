@@ -340,6 +340,25 @@ impl Backend {
         });
     }
 
+    /// A request about one whole document: waits for reloads, then runs `f` on the blocking
+    /// pool with the snapshot, the path, the document's current text and its line index.
+    async fn on_document<T: Send + 'static>(
+        &self,
+        what: &'static str,
+        uri: &Uri,
+        f: impl FnOnce(&Analysis, &Path, &LineIndex, Encoding) -> T + Send + 'static,
+    ) -> RpcResult<T> {
+        self.settled().await;
+        let path = uri_to_path(uri).ok_or_else(|| invalid_params("not a file: URI"))?;
+        let analysis = self.snapshot();
+        let enc = self.encoding();
+        run(what, move || {
+            let text = analysis.text(&path);
+            f(&analysis, &path, &LineIndex::new(&text), enc)
+        })
+        .await
+    }
+
     fn clone_handles(&self) -> Backend {
         Backend {
             client: self.client.clone(),
@@ -865,7 +884,7 @@ impl LanguageServer for Backend {
             if items.is_empty() {
                 return None;
             }
-            let text = analysis.project_for(&path).and_then(|pa| pa.text(&path)).unwrap_or_default();
+            let text = analysis.text(&path);
             let idx = LineIndex::new(&text);
             let items = items
                 .into_iter()
@@ -900,7 +919,7 @@ impl LanguageServer for Backend {
         let enc = self.encoding();
         run("hover", move || {
             let h = ide::hover::hover(&analysis, &path, offset)?;
-            let text = analysis.project_for(&path).and_then(|pa| pa.text(&path)).unwrap_or_default();
+            let text = analysis.text(&path);
             Some(Hover {
                 contents: HoverContents::Markup(MarkupContent { kind: MarkupKind::Markdown, value: h.markdown }),
                 range: h.range.map(|r| LineIndex::new(&text).range(&r, enc)),
@@ -953,7 +972,7 @@ impl LanguageServer for Backend {
         let enc = self.encoding();
         run("prepareRename", move || {
             let r = ide::references::prepare_rename(&analysis, &path, offset)?;
-            let text = analysis.project_for(&path).and_then(|pa| pa.text(&path)).unwrap_or_default();
+            let text = analysis.text(&path);
             Some(PrepareRenameResponse::Range(LineIndex::new(&text).range(&r, enc)))
         })
         .await
@@ -969,7 +988,7 @@ impl LanguageServer for Backend {
             let edits = ide::references::rename(&analysis, &path, offset, &new_name)?;
             let mut changes = HashMap::new();
             for (file, list) in edits {
-                let text = analysis.project_for(&file).and_then(|pa| pa.text(&file)).unwrap_or_default();
+                let text = analysis.text(&file);
                 let idx = LineIndex::new(&text);
                 let Some(uri) = path_to_uri(&file) else { continue };
                 changes.insert(uri, list.into_iter().map(|(r, t)| TextEdit::new(idx.range(&r, enc), t)).collect::<Vec<_>>());
@@ -981,14 +1000,7 @@ impl LanguageServer for Backend {
     }
 
     async fn document_symbol(&self, params: DocumentSymbolParams) -> RpcResult<Option<DocumentSymbolResponse>> {
-        self.settled().await;
-        let path = uri_to_path(&params.text_document.uri).ok_or_else(|| invalid_params("not a file: URI"))?;
-        let analysis = self.snapshot();
-        let enc = self.encoding();
-        run("documentSymbol", move || {
-            let syms = ide::symbols::document_symbols(&analysis, &path);
-            let text = analysis.project_for(&path).and_then(|pa| pa.text(&path)).unwrap_or_default();
-            let idx = LineIndex::new(&text);
+        self.on_document("documentSymbol", &params.text_document.uri, |analysis, path, idx, enc| {
             #[allow(deprecated)]
             fn conv(s: ide::symbols::Symbol, idx: &LineIndex, enc: Encoding) -> DocumentSymbol {
                 DocumentSymbol {
@@ -1006,19 +1018,15 @@ impl LanguageServer for Backend {
                     children: Some(s.children.into_iter().map(|c| conv(c, idx, enc)).collect()),
                 }
             }
-            Some(DocumentSymbolResponse::Nested(syms.into_iter().map(|s| conv(s, &idx, enc)).collect()))
+            let syms = ide::symbols::document_symbols(analysis, path);
+            Some(DocumentSymbolResponse::Nested(syms.into_iter().map(|s| conv(s, idx, enc)).collect()))
         })
         .await
     }
 
     async fn folding_range(&self, params: FoldingRangeParams) -> RpcResult<Option<Vec<FoldingRange>>> {
-        self.settled().await;
-        let path = uri_to_path(&params.text_document.uri).ok_or_else(|| invalid_params("not a file: URI"))?;
-        let analysis = self.snapshot();
-        run("foldingRange", move || {
-            let text = analysis.project_for(&path).and_then(|pa| pa.text(&path)).unwrap_or_default();
-            let idx = LineIndex::new(&text);
-            let ranges = ide::symbols::folding_ranges(&analysis, &path)
+        self.on_document("foldingRange", &params.text_document.uri, |analysis, path, idx, _| {
+            let ranges = ide::symbols::folding_ranges(analysis, path)
                 .into_iter()
                 .map(|r| {
                     let s = idx.position(r.start, Encoding::Utf8).line;
@@ -1033,14 +1041,8 @@ impl LanguageServer for Backend {
     }
 
     async fn document_link(&self, params: DocumentLinkParams) -> RpcResult<Option<Vec<DocumentLink>>> {
-        self.settled().await;
-        let path = uri_to_path(&params.text_document.uri).ok_or_else(|| invalid_params("not a file: URI"))?;
-        let analysis = self.snapshot();
-        let enc = self.encoding();
-        run("documentLink", move || {
-            let text = analysis.project_for(&path).and_then(|pa| pa.text(&path)).unwrap_or_default();
-            let idx = LineIndex::new(&text);
-            let links = ide::symbols::document_links(&analysis, &path)
+        self.on_document("documentLink", &params.text_document.uri, |analysis, path, idx, enc| {
+            let links = ide::symbols::document_links(analysis, path)
                 .into_iter()
                 .map(|(r, target)| DocumentLink {
                     range: idx.range(&r, enc),
@@ -1055,15 +1057,10 @@ impl LanguageServer for Backend {
     }
 
     async fn inlay_hint(&self, params: InlayHintParams) -> RpcResult<Option<Vec<InlayHint>>> {
-        self.settled().await;
-        let path = uri_to_path(&params.text_document.uri).ok_or_else(|| invalid_params("not a file: URI"))?;
-        let analysis = self.snapshot();
-        let enc = self.encoding();
-        run("inlayHint", move || {
-            let text = analysis.project_for(&path).and_then(|pa| pa.text(&path)).unwrap_or_default();
-            let idx = LineIndex::new(&text);
-            let range = idx.offset(params.range.start, enc)..idx.offset(params.range.end, enc);
-            let hints = ide::inlay::inlay_hints(&analysis, &path, range)
+        let range = params.range;
+        self.on_document("inlayHint", &params.text_document.uri, move |analysis, path, idx, enc| {
+            let range = idx.offset(range.start, enc)..idx.offset(range.end, enc);
+            let hints = ide::inlay::inlay_hints(analysis, path, range)
                 .into_iter()
                 .map(|h| InlayHint {
                     position: idx.position(h.offset, enc),
@@ -1087,7 +1084,7 @@ impl LanguageServer for Backend {
         let analysis = self.snapshot();
         let enc = self.encoding();
         run("semanticTokens", move || {
-            let text = analysis.project_for(&path).and_then(|pa| pa.text(&path)).unwrap_or_default();
+            let text = analysis.text(&path);
             let idx = LineIndex::new(&text);
             let mut data = Vec::new();
             let (mut prev_line, mut prev_col) = (0u32, 0u32);
