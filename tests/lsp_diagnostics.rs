@@ -113,6 +113,74 @@ fn a_burst_of_edits_ends_with_the_diagnostics_of_the_last_version() {
     assert!(publishes.len() < 40, "a burst is coalesced, not checked once per edit: {} publishes", publishes.len());
 }
 
+const GATEWAY: &str = "apiVersion: gateway.networking.k8s.io/v1\nkind: Gateway\nmetadata:\n  name: internal\n  namespace: network\nspec:\n  gatewayClassName: cilium\n  listeners:\n    - {name: http, protocol: HTTP, port: 80}\n";
+
+#[test]
+fn plain_yaml_changed_on_disk_is_rechecked_without_reloading_the_project() {
+    let f = project(
+        r##"
+        //- /bootstrap/templates/kubernetes/apps/web/app.yaml.j2
+        name: #{ cluster_nam }#
+        //- /kubernetes/apps/echo/route.yaml
+        apiVersion: gateway.networking.k8s.io/v1
+        kind: HTTPRoute
+        metadata:
+          name: echo
+        spec:
+          parentRefs:
+            - name: internal
+              namespace: network
+        //- /kubernetes/apps/echo/config.yaml
+        apiVersion: v1
+        kind: ConfigMap
+        metadata:
+          name: echo
+        data:
+          mode: fast
+        "##,
+    );
+    let mut c = f.start();
+    let route = uri(&f.path("kubernetes/apps/echo/route.yaml"));
+    let template = uri(&f.path("bootstrap/templates/kubernetes/apps/web/app.yaml.j2"));
+    c.wait_diagnostics(&route, has("unknown-gateway"));
+    c.wait_diagnostics(&template, has("undefined-variable"));
+    c.wait_quiet(std::time::Duration::from_millis(300));
+    let publishes_of = |c: &Client, u: &str| {
+        c.notifications().iter().filter(|n| n["method"] == "textDocument/publishDiagnostics" && n["params"]["uri"] == u).count()
+    };
+    let template_publishes = publishes_of(&c, &template);
+
+    // A file that defines nothing changes: only it is re-checked.
+    let config = f.path("kubernetes/apps/echo/config.yaml");
+    std::fs::write(&config, "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: echo\ndata:\n  password: hunter2\n").unwrap();
+    c.watched(&[(&config, 2)]);
+    c.wait_diagnostics(&uri(&config), has("inline-credential"));
+    c.wait_quiet(std::time::Duration::from_millis(300));
+    assert_eq!(publishes_of(&c, &template), template_publishes, "the template was not re-checked: nothing it depends on changed");
+
+    // A new Gateway: the route elsewhere now resolves.
+    let gateway = f.path("kubernetes/apps/network/gateway.yaml");
+    std::fs::create_dir_all(gateway.parent().unwrap()).unwrap();
+    std::fs::write(&gateway, GATEWAY).unwrap();
+    c.watched(&[(&gateway, 1)]);
+    c.wait_diagnostics(&route, |d| d.is_empty());
+
+    // Renamed, then deleted: the reference is unknown again each time.
+    std::fs::write(&gateway, GATEWAY.replace("name: internal", "name: other")).unwrap();
+    c.watched(&[(&gateway, 2)]);
+    c.wait_diagnostics(&route, has("unknown-gateway"));
+    std::fs::write(&gateway, GATEWAY).unwrap();
+    c.watched(&[(&gateway, 2)]);
+    c.wait_diagnostics(&route, |d| d.is_empty());
+    std::fs::remove_file(&gateway).unwrap();
+    c.watched(&[(&gateway, 3)]);
+    let d = c.wait_diagnostics(&route, has("unknown-gateway"));
+    assert!(with_code(&d, "unknown-gateway")["message"].as_str().unwrap().contains("internal"), "{d:#?}");
+    // The deleted file's own diagnostics (none) and the template's still stand.
+    assert!(c.latest_diagnostics(&uri(&gateway)).is_empty());
+    assert!(has("undefined-variable")(&c.latest_diagnostics(&template)));
+}
+
 #[test]
 fn undefined_variables_are_reported_with_a_suggestion() {
     let f = project(

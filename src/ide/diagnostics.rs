@@ -516,23 +516,43 @@ fn generated_diagnostics(pa: &ProjectAnalysis, path: &Path, text: &str, entry: &
 /// Plain YAML files of the project (not templates, not generated outputs).
 pub fn plain_yaml_files(pa: &ProjectAnalysis) -> Vec<PathBuf> {
     let root = &pa.project.config.root;
-    let inputs = &pa.project.config.inputs;
     walkdir::WalkDir::new(root)
-        .max_depth(16)
+        .max_depth(PLAIN_YAML_MAX_DEPTH)
         .sort_by_file_name()
         .into_iter()
-        .filter_entry(|e| {
-            let name = e.file_name().to_string_lossy();
-            e.depth() == 0 || !(e.file_type().is_dir() && (name.starts_with('.') || name == "node_modules" || name == "target"))
-        })
+        .filter_entry(|e| e.depth() == 0 || !(e.file_type().is_dir() && is_skipped_dir(&e.file_name().to_string_lossy())))
         .filter_map(Result::ok)
         .filter(|e| e.file_type().is_file())
         .map(|e| e.into_path())
-        .filter(|p| p.extension().is_some_and(|x| x == "yaml" || x == "yml"))
-        .filter(|p| !inputs.iter().any(|i| p.starts_with(i)))
-        .filter(|p| pa.project.inventory.by_output(p).is_none())
-        .filter(|p| !pa.project.data_files.iter().any(|d| &d.path == p))
+        .filter(|p| is_plain_yaml_name(&pa.project, p))
         .collect()
+}
+
+/// How deep below the root [`plain_yaml_files`] looks.
+const PLAIN_YAML_MAX_DEPTH: usize = 16;
+
+/// Directories the plain-YAML walk does not enter.
+fn is_skipped_dir(name: &str) -> bool {
+    name.starts_with('.') || name == "node_modules" || name == "target"
+}
+
+/// A YAML file that is neither a template input, a generated output nor a data file.
+fn is_plain_yaml_name(project: &crate::workspace::Project, p: &Path) -> bool {
+    p.extension().is_some_and(|x| x == "yaml" || x == "yml")
+        && !project.config.inputs.iter().any(|i| p.starts_with(i))
+        && project.inventory.by_output(p).is_none()
+        && !project.data_files.iter().any(|d| d.path == p)
+        && !project.config.data.iter().any(|d| p.starts_with(d))
+}
+
+/// Whether `path` is one of the hand-written YAML files [`plain_yaml_files`] lists (the
+/// same walk rules, without walking): such a change needs no project reload.
+pub fn is_plain_yaml(project: &crate::workspace::Project, path: &Path) -> bool {
+    let Ok(rel) = path.strip_prefix(&project.config.root) else { return false };
+    let dirs: Vec<_> = rel.parent().map(|p| p.components().collect()).unwrap_or_default();
+    dirs.len() < PLAIN_YAML_MAX_DEPTH
+        && !dirs.iter().any(|c| is_skipped_dir(&c.as_os_str().to_string_lossy()))
+        && is_plain_yaml_name(project, path)
 }
 
 /// Generated outputs that exist on disk.

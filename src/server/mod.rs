@@ -359,6 +359,50 @@ impl Backend {
         .await
     }
 
+    /// Hand-written YAML files and generated outputs changed on disk: their own diagnostics
+    /// are re-checked, and the repo index is patched with what each file now defines. Only
+    /// when that changed (a Gateway, Secret or Flux source added, renamed or removed) do the
+    /// other files' reference checks need a whole-workspace run.
+    async fn update_plain_files(&self, changed: Vec<(PathBuf, PathBuf)>) {
+        if changed.is_empty() {
+            return;
+        }
+        let mut definitions_changed = false;
+        for (root, path) in &changed {
+            let Some(index) = self.indexes.get(root).map(|i| i.clone()) else { continue };
+            let is_plain = lock(&self.state).projects.get(root).is_some_and(|p| ide::diagnostics::is_plain_yaml(p, path));
+            if !is_plain {
+                continue; // generated outputs are not in the index (their templates' renders are)
+            }
+            let open = lock(&self.state).docs.get_mut(path).map(|d| d.text());
+            let (path2, before) = (path.clone(), index.clone());
+            let patched = tokio::task::spawn_blocking(move || {
+                let text = open.or_else(|| crate::workspace::vfs::read_text_file(&path2).ok().map(Arc::from));
+                let mut index = (*before).clone();
+                let changed = index.replace_file(&path2, text.map(|t| crate::yaml::facts(&t, &path2)));
+                (changed, index)
+            })
+            .await;
+            if let Ok((true, patched)) = patched {
+                definitions_changed = true;
+                // Only over the index it was made from: a reload meanwhile dropped it, and
+                // the next use rebuilds it from scratch.
+                if let Some(mut current) = self.indexes.get_mut(root) {
+                    if Arc::ptr_eq(&current, &index) {
+                        *current = Arc::new(patched);
+                    }
+                }
+            }
+        }
+        if definitions_changed {
+            self.schedule_publish_all();
+        } else {
+            for (_, path) in changed {
+                self.schedule(path);
+            }
+        }
+    }
+
     fn clone_handles(&self) -> Backend {
         Backend {
             client: self.client.clone(),
@@ -838,6 +882,8 @@ impl LanguageServer for Backend {
         let guard = self.begin_reload();
         let mut roots: Vec<PathBuf> = Vec::new();
         let mut new_configs = false;
+        // Hand-written YAML and generated outputs, by root: no reload needed.
+        let mut light: Vec<(PathBuf, PathBuf)> = Vec::new();
         {
             let st = lock(&self.state);
             for change in &params.changes {
@@ -850,9 +896,13 @@ impl LanguageServer for Backend {
                 {
                     new_configs = true;
                 }
-                // Any change under a project can change its inventory, data or outputs.
-                if let Some(root) = st.root_for(&path) {
-                    roots.push(root);
+                let Some(root) = st.root_for(&path) else { continue };
+                match st.projects.get(&root) {
+                    Some(p) if ide::diagnostics::is_plain_yaml(p, &path) || p.inventory.by_output(&path).is_some() => {
+                        light.push((root, path));
+                    }
+                    // Anything else under a project can change its inventory, data or plugin.
+                    _ => roots.push(root),
                 }
             }
         }
@@ -862,16 +912,21 @@ impl LanguageServer for Backend {
         }
         roots.sort();
         roots.dedup();
-        for root in roots {
+        for root in &roots {
             let layout = if root.join(config::CONFIG_FILE).is_file() {
                 config::Layout::Configured
             } else {
-                config::fallback_layout(&root).unwrap_or(config::Layout::Configured)
+                config::fallback_layout(root).unwrap_or(config::Layout::Configured)
             };
-            self.load_project(&root, layout).await;
+            self.load_project(root, layout).await;
         }
         drop(guard);
-        self.schedule_publish_all();
+        if !roots.is_empty() {
+            self.schedule_publish_all();
+        }
+        // A reloaded root re-checks everything anyway.
+        light.retain(|(root, _)| !roots.contains(root));
+        self.update_plain_files(light).await;
     }
 
     async fn completion(&self, params: CompletionParams) -> RpcResult<Option<CompletionResponse>> {

@@ -178,6 +178,21 @@ impl RepoIndex {
         self.by_name = NameLookup::default();
     }
 
+    /// Replaces what `file` defines with `facts` (none when the file is gone); true when
+    /// that changed what the repository defines, i.e. other files' reference checks may
+    /// now read differently.
+    pub fn replace_file(&mut self, file: &Path, facts: Option<FileFacts>) -> bool {
+        let facts = facts.unwrap_or_default();
+        let same = self.gateways.iter().filter(|g| g.file == file).eq(facts.gateways.iter())
+            && self.secrets.iter().filter(|s| s.file == file).eq(facts.secrets.iter())
+            && self.sources.iter().filter(|s| s.file == file).eq(facts.sources.iter());
+        if !same {
+            self.remove_file(file);
+            self.add(facts);
+        }
+        !same
+    }
+
     fn lookup(&self) -> &(Positions, Positions) {
         self.by_name.0.get_or_init(|| {
             let mut secrets = Positions::new();
