@@ -79,6 +79,8 @@ pub struct LspResult {
     pub plain_completion: Option<Latency>,
     pub keystroke_template: Option<Keystroke>,
     pub keystroke_yaml: Option<Keystroke>,
+    /// A hand-written HelmRelease saved on disk (didChangeWatchedFiles) → its diagnostics.
+    pub saved_plain: Option<Summary>,
     pub peak_rss_kib: Option<u64>,
     pub server_requests: Vec<String>,
 }
@@ -556,6 +558,35 @@ fn keystrokes(c: &mut Client, path: &Path, uri: &str, text: &str, edits: usize, 
     Ok(Summary::of(&times))
 }
 
+/// Saves a file that is not open `n` times, alternating an inline credential in and out,
+/// announcing each with didChangeWatchedFiles as an editor's file watcher would, and times
+/// each until that file's diagnostics arrive. The file is restored afterwards.
+fn saves(c: &mut Client, path: &Path, n: usize, timeout: Duration) -> BResult<Summary> {
+    let original = std::fs::read_to_string(path)?;
+    let uri = file_uri(path);
+    let mut times = Vec::with_capacity(n);
+    for k in 0..n {
+        c.drain();
+        let text = if k % 2 == 0 {
+            format!("{original}---\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: bench-{k}\ndata:\n  password: hunter{k}\n")
+        } else {
+            original.clone()
+        };
+        std::fs::write(path, text)?;
+        let sent = Instant::now();
+        c.notify("workspace/didChangeWatchedFiles", json!({"changes": [{"uri": uri, "type": 2}]}))?;
+        let m = c.wait_for(timeout, |m| is_diag_for(m, &uri) && m.at >= sent)?;
+        times.push(m.at.saturating_duration_since(sent));
+    }
+    std::fs::write(path, &original)?;
+    if n % 2 == 1 {
+        // The last save added the credential: announce the restore and wait it out.
+        c.notify("workspace/didChangeWatchedFiles", json!({"changes": [{"uri": uri, "type": 2}]}))?;
+        c.wait_for(timeout, |m| is_diag_for(m, &uri))?;
+    }
+    Ok(Summary::of(&times))
+}
+
 fn lsp_session(cfg: &Config, w: &Workload) -> BResult<LspResult> {
     let timeout = cfg.timeout;
     let sentinel_uri = file_uri(&w.root.join(SENTINEL));
@@ -644,6 +675,9 @@ fn lsp_session(cfg: &Config, w: &Workload) -> BResult<LspResult> {
     // hover or completion: this is its request floor).
     if matches!(w.kind, Kind::Generated(_)) {
         let plain = plain_yaml_targets(w);
+        if let Some(saved) = plain.iter().find(|p| Some(*p) != w.big_yaml.as_ref()) {
+            result.saved_plain = Some(saves(&mut c, saved, cfg.edits.min(40), timeout)?);
+        }
         for p in plain.iter().filter(|p| Some(*p) != w.big_yaml.as_ref()) {
             did_open(&c, p, "yaml")?;
         }

@@ -293,6 +293,18 @@ pub fn render(cfg: &Config, results: &[WorkloadResult], elapsed: Duration) -> St
     }
     s.push_str(&table(&["workload", "file", "didOpen → diagnostics", "edits", "p50", "p90", "p99", "max", "p50 minus debounce"], &rows));
 
+    let rows: Vec<Vec<String>> = results
+        .iter()
+        .filter_map(|r| {
+            let k = r.lsp.as_ref()?.saved_plain.as_ref()?;
+            Some(vec![r.workload.name.clone(), k.n.to_string(), ms(k.p50), ms(k.p90), ms(k.p99), ms(k.max)])
+        })
+        .collect();
+    if !rows.is_empty() {
+        s.push_str("\n## A hand-written HelmRelease saved on disk → its diagnostics (ms; didChangeWatchedFiles, the file not open)\n\n");
+        s.push_str(&table(&["workload", "saves", "p50", "p90", "p99", "max"], &rows));
+    }
+
     s.push_str("\n## CLI and makejinja (wall ms, median of runs; subprocesses; output to a tmpfs and to disk)\n\n");
     let rows: Vec<Vec<String>> = results
         .iter()
@@ -557,6 +569,7 @@ pub fn json(cfg: &Config, results: &[WorkloadResult], elapsed: Duration) -> Valu
                     "plain_yaml_completion": lat_json(&l.plain_completion),
                     "keystroke_template": ks_json(&l.keystroke_template),
                     "keystroke_yaml": ks_json(&l.keystroke_yaml),
+                    "saved_plain": l.saved_plain.as_ref().map(sum_json),
                     "peak_rss_kib": l.peak_rss_kib,
                     "server_requests_answered": l.server_requests,
                 })),
