@@ -289,6 +289,89 @@ fn secrets_are_masked_in_completion_and_hover_unless_shown() {
     assert!(h.contains("hunter2"), "{h}");
 }
 
+// ---------------------------------------------------------------- workspace symbols
+
+#[test]
+fn workspace_symbols_find_data_keys_templates_and_cluster_objects() {
+    let f = project(
+        r##"
+        //- /bootstrap/templates/kubernetes/apps/network/gateway.yaml.j2
+        apiVersion: gateway.networking.k8s.io/v1
+        kind: Gateway
+        metadata:
+          name: internal
+          namespace: network
+        spec:
+          gatewayClassName: cilium
+          listeners:
+            - {name: http, protocol: HTTP, port: 80}
+        //- /bootstrap/templates/kubernetes/apps/cloudflared/helmrelease.yaml.j2
+        name: #{ bootstrap_cloudflare.domain }#
+        //- /kubernetes/flux/repositories/bjw-s.yaml
+        apiVersion: source.toolkit.fluxcd.io/v1
+        kind: HelmRepository
+        metadata:
+          name: bjw-s
+          namespace: flux-system
+        spec:
+          url: https://bjw-s-labs.github.io/helm-charts
+        "##,
+    );
+    let mut c = f.start();
+    let find = |c: &mut Client, q: &str| -> Vec<(String, u64, String, String, u64)> {
+        let r = c.ok("workspace/symbol", json!({"query": q}));
+        r.as_array()
+            .unwrap()
+            .iter()
+            .map(|s| {
+                let path = uri_path(s["location"]["uri"].as_str().unwrap());
+                let rel = path.strip_prefix(&f.root).unwrap_or(&path).display().to_string();
+                (
+                    s["name"].as_str().unwrap().to_string(),
+                    s["kind"].as_u64().unwrap(),
+                    s["containerName"].as_str().unwrap_or_default().to_string(),
+                    rel,
+                    s["location"]["range"]["start"]["line"].as_u64().unwrap(),
+                )
+            })
+            .collect()
+    };
+    // Nested data keys by dotted path, prefix matches first, at the key's line.
+    let got = find(&mut c, "bootcloud");
+    assert_eq!(got[0], ("bootstrap_cloudflare".into(), 20, "config.yaml".into(), "config.yaml".into(), 1), "{got:#?}");
+    assert!(got.contains(&("bootstrap_cloudflare.domain".into(), 20, "config.yaml".into(), "config.yaml".into(), 2)), "{got:#?}");
+    let got = find(&mut c, "domain");
+    assert_eq!(got[0].0, "bootstrap_cloudflare.domain", "a substring match: {got:#?}");
+    // Templates by file name, with their directory.
+    let got = find(&mut c, "helmrelease");
+    assert_eq!(
+        got,
+        vec![(
+            "helmrelease.yaml.j2".into(),
+            1,
+            "kubernetes/apps/cloudflared".into(),
+            "bootstrap/templates/kubernetes/apps/cloudflared/helmrelease.yaml.j2".into(),
+            0
+        )]
+    );
+    // A Gateway rendered from a template points at the template; a hand-written Flux
+    // source at its own line.
+    let got = find(&mut c, "internal");
+    assert!(
+        got.contains(&(
+            "internal".into(),
+            11,
+            "Gateway in network".into(),
+            "bootstrap/templates/kubernetes/apps/network/gateway.yaml.j2".into(),
+            0
+        )),
+        "{got:#?}"
+    );
+    let got = find(&mut c, "bjw");
+    assert_eq!(got, vec![("bjw-s".into(), 4, "HelmRepository in flux-system".into(), "kubernetes/flux/repositories/bjw-s.yaml".into(), 3)]);
+    assert!(find(&mut c, "zzzz-nothing").is_empty());
+}
+
 // ---------------------------------------------------------------- inlay hints
 
 fn inlay_hints(c: &mut Client, p: &std::path::Path) -> Vec<(u32, u32, String)> {

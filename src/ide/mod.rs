@@ -12,6 +12,7 @@ pub mod references;
 pub mod secrets;
 pub mod symbols;
 pub mod tokens;
+pub mod workspace_symbols;
 
 use crate::template::{RenderError, Rendered, Renderer};
 use crate::workspace::data::DataNode;

@@ -713,6 +713,7 @@ impl LanguageServer for Backend {
                     work_done_progress_options: Default::default(),
                 })),
                 document_symbol_provider: Some(OneOf::Left(true)),
+                workspace_symbol_provider: Some(OneOf::Left(true)),
                 folding_range_provider: Some(FoldingRangeProviderCapability::Simple(true)),
                 inlay_hint_provider: Some(OneOf::Left(true)),
                 document_link_provider: Some(DocumentLinkOptions {
@@ -1075,6 +1076,41 @@ impl LanguageServer for Backend {
             }
             let syms = ide::symbols::document_symbols(analysis, path);
             Some(DocumentSymbolResponse::Nested(syms.into_iter().map(|s| conv(s, idx, enc)).collect()))
+        })
+        .await
+    }
+
+    async fn symbol(&self, params: WorkspaceSymbolParams) -> RpcResult<Option<WorkspaceSymbolResponse>> {
+        self.settled().await;
+        let analysis = self.snapshot();
+        let enc = self.encoding();
+        let mut indexes = Vec::new();
+        for pa in &analysis.projects {
+            indexes.push(self.repo_index(pa).await);
+        }
+        run("workspaceSymbol", move || {
+            let projects: Vec<_> = analysis.projects.iter().zip(&indexes).map(|(pa, i)| (pa.as_ref(), Some(i.as_ref()))).collect();
+            #[allow(deprecated)]
+            let symbols = ide::workspace_symbols::workspace_symbols(&projects, &params.query)
+                .into_iter()
+                .filter_map(|s| {
+                    Some(SymbolInformation {
+                        name: s.name,
+                        kind: match s.kind {
+                            ide::workspace_symbols::WsKind::DataKey => SymbolKind::KEY,
+                            ide::workspace_symbols::WsKind::Template => SymbolKind::FILE,
+                            ide::workspace_symbols::WsKind::Gateway => SymbolKind::INTERFACE,
+                            ide::workspace_symbols::WsKind::Secret => SymbolKind::CONSTANT,
+                            ide::workspace_symbols::WsKind::Source => SymbolKind::PACKAGE,
+                        },
+                        tags: None,
+                        deprecated: None,
+                        location: file_location(&analysis, &s.location, enc)?,
+                        container_name: s.container,
+                    })
+                })
+                .collect();
+            Some(WorkspaceSymbolResponse::Flat(symbols))
         })
         .await
     }
