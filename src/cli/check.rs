@@ -146,13 +146,36 @@ pub fn run(root: Option<&Path>, format: Format, fail_on: FailOn, rule_args: &[St
     }
 }
 
+/// Longest source line the human format prints whole.
+const EXCERPT_CHARS: usize = 120;
+
+/// The part of `line` around 1-based `column` that fits [`EXCERPT_CHARS`], with `…` where
+/// it was cut (a minified or generated line can be megabytes long).
+fn excerpt(line: &str, column: usize) -> String {
+    let chars: Vec<char> = line.chars().collect();
+    if chars.len() <= EXCERPT_CHARS {
+        return line.to_string();
+    }
+    let start = column.saturating_sub(1).saturating_sub(EXCERPT_CHARS / 3).min(chars.len() - EXCERPT_CHARS);
+    let end = start + EXCERPT_CHARS;
+    let mut out = String::new();
+    if start > 0 {
+        out.push('…');
+    }
+    out.extend(&chars[start..end]);
+    if end < chars.len() {
+        out.push('…');
+    }
+    out
+}
+
 fn print_reports(reports: &[Report], format: Format) {
     match format {
         Format::Human => {
             for r in reports {
                 println!("{}:{}:{}: {}[{}] {}", r.path, r.line, r.column, r.severity, r.code, r.message);
                 if !r.source_line.trim().is_empty() {
-                    println!("    {}", r.source_line.trim_end());
+                    println!("    {}", excerpt(r.source_line.trim_end(), r.column));
                 }
             }
             let errors = reports.iter().filter(|r| r.severity == "error").count();
@@ -223,4 +246,21 @@ pub fn sarif(reports: &[Report]) -> serde_json::Value {
             "results": results
         }]
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::excerpt;
+
+    #[test]
+    fn long_lines_are_cut_around_the_column() {
+        assert_eq!(excerpt("short: line", 3), "short: line");
+        let long = format!("{}X{}", "a".repeat(500), "b".repeat(500));
+        let e = excerpt(&long, 501);
+        assert!(e.starts_with('…') && e.ends_with('…'), "{e}");
+        assert!(e.contains('X'));
+        assert_eq!(e.chars().count(), 122);
+        assert!(excerpt(&long, 1).starts_with("aaa"));
+        assert!(excerpt(&long, 1001).ends_with("bbb"));
+    }
 }
