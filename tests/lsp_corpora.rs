@@ -284,3 +284,46 @@ fn corpora_get_no_error_diagnostics() {
         assert!(errors.is_empty(), "{name}: {} error diagnostics:\n{}", errors.len(), errors.join("\n"));
     }
 }
+
+/// Inlay hints for every template of every corpus: answered, present, and never showing a
+/// secret value of the data (tokens, keys, passwords) in clear.
+#[test]
+fn inlay_hints_on_every_corpus_template_never_show_secrets() {
+    for corpus in ["cluster-template-bootstrap", "cluster-template-bootstrap-k3s", "cluster-template-yaml"] {
+        let Some((_dir, root, project)) = open_corpus(corpus) else { return };
+        let secrets = homelab_lsp::ide::secrets::secret_values(project.renderer(Default::default()).context());
+        assert!(!secrets.is_empty(), "{corpus}: the data holds secrets to look for");
+        let mut c = Client::start(ClientOptions { folders: vec![root.clone()], ..Default::default() });
+        let mut hints = 0;
+        let mut in_loops = 0;
+        for file in template_files(&project) {
+            let r = c
+                .request(
+                    "textDocument/inlayHint",
+                    json!({"textDocument": {"uri": uri(&file)}, "range": {"start": {"line": 0, "character": 0}, "end": {"line": 100000, "character": 0}}}),
+                )
+                .unwrap_or_else(|e| panic!("{corpus}: inlayHint on {} failed: {e}", file.display()));
+            for h in r.as_array().cloned().unwrap_or_default() {
+                let label = h["label"].as_str().unwrap_or_default().to_string();
+                assert!(label.starts_with("= "), "{label}");
+                for s in &secrets {
+                    assert!(!label.contains(s.as_str()), "{corpus}: {} shows a secret in a hint: {label}", file.display());
+                }
+                hints += 1;
+                if label.ends_with(" times)") {
+                    in_loops += 1;
+                    if in_loops <= 3 {
+                        eprintln!(
+                            "  {}:{}: {label}",
+                            file.strip_prefix(&root).unwrap().display(),
+                            h["position"]["line"].as_u64().unwrap_or(0) + 1
+                        );
+                    }
+                }
+            }
+        }
+        eprintln!("{corpus}: {hints} inlay hints ({in_loops} listing loop iterations)");
+        assert!(hints > 20, "{corpus}: only {hints} hints");
+        assert!(in_loops > 0, "{corpus}: no hint inside a loop");
+    }
+}

@@ -418,10 +418,11 @@ fn inlay_hints_show_what_each_expression_prints() {
             (0, 24, "= home".to_string()),
             (1, 54, "= EXAMPLE.COM".to_string()),
             (2, 27, "= 2".to_string()),
+            (4, 14, "= k8s-0, k8s-1 (2 times)".to_string()),
             (7, 43, "= ••••••••".to_string()),
             (8, 31, "= True".to_string()),
         ],
-        "loop variables, literals and undefined names get none; secrets are masked"
+        "literals and undefined names get none; loops list their iterations; secrets are masked"
     );
     // Unsaved edits count, and positions are UTF-16 after non-ASCII text.
     c.did_open(&p, "näme 🚀: #{ cluster_name ~ '-x' }#\n");
@@ -431,6 +432,36 @@ fn inlay_hints_show_what_each_expression_prints() {
         ClientOptions { initialization_options: Some(json!({"homelabLsp": {"preview": {"showSecrets": true}}})), ..Default::default() };
     let mut c = f.start_with(opts);
     assert!(inlay_hints(&mut c, &p).contains(&(7, 43, "= abcdef123456".to_string())));
+}
+
+#[test]
+fn inlay_hints_in_loops_follow_targets_conditions_and_loop_state() {
+    let f = project(
+        r##"
+        //- /bootstrap/templates/app.yaml.j2
+        #% for k, v in bootstrap_cloudflare.items() %#
+        #{ k }#: #{ v }#
+        #% endfor %#
+        #% for n in nodes if n.mtu is defined %#
+        #{ loop.index }#/#{ loop.length }# #{ n.name }#
+        #% endfor %#
+        #% for n in nodes %#
+        #% set label = n.name ~ '!' %#
+        #{ label }# #{ n.address }#
+        #% for m in nodes %##{ m.name }##% endfor %#
+        #% endfor %#
+        #% for x in range(5) %##{ x * 2 }##% endfor %#
+        "##,
+    );
+    let p = f.path("bootstrap/templates/app.yaml.j2");
+    let mut c = f.start();
+    let hints = inlay_hints(&mut c, &p);
+    let on = |line: u32| hints.iter().filter(|h| h.0 == line).map(|h| h.2.clone()).collect::<Vec<_>>();
+    assert_eq!(on(1), vec!["= domain, api_token (2 times)", "= example.com, •••••••• (2 times)"], "{hints:#?}");
+    assert_eq!(on(4), vec!["= 1", "= 1", "= k8s-1"], "the condition keeps one node: {hints:#?}");
+    assert_eq!(on(8), vec!["= 192.168.1.10, 192.168.1.11 (2 times)"], "a `set` name has no single value: {hints:#?}");
+    assert_eq!(on(9), Vec::<String>::new(), "nested loops get none: {hints:#?}");
+    assert_eq!(on(11), vec!["= 0, 2, 4, … (5 times)"], "{hints:#?}");
 }
 
 // ---------------------------------------------------------------- hover

@@ -202,6 +202,14 @@ impl Renderer {
         compiled.eval(&self.context).map_err(|e| e.to_string())
     }
 
+    /// Evaluates one expression with `names` (a map: loop variables and the like) laid over
+    /// the data.
+    pub fn eval_expression_with(&self, expr: &str, names: Value) -> Result<Value, String> {
+        let source = super::prepare::rewrite_expression_text(expr);
+        let compiled = self.plain.compile_expression_owned(source).map_err(|e| e.to_string())?;
+        compiled.eval(minijinja::value::merge_maps([names, self.context.clone()])).map_err(|e| e.to_string())
+    }
+
     /// The context the templates see (for hover and completion).
     pub fn context(&self) -> &Value {
         &self.context
