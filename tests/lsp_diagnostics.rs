@@ -157,6 +157,13 @@ fn plain_yaml_changed_on_disk_is_rechecked_without_reloading_the_project() {
     c.wait_diagnostics(&uri(&config), has("inline-credential"));
     c.wait_quiet(std::time::Duration::from_millis(300));
     assert_eq!(publishes_of(&c, &template), template_publishes, "the template was not re-checked: nothing it depends on changed");
+    // Nothing reads `.github/`: no reload, no re-check.
+    let workflow = f.path(".github/workflows/ci.yaml");
+    std::fs::create_dir_all(workflow.parent().unwrap()).unwrap();
+    std::fs::write(&workflow, "on: push\njobs: {}\n").unwrap();
+    c.watched(&[(&workflow, 1)]);
+    c.wait_quiet(std::time::Duration::from_millis(300));
+    assert_eq!(publishes_of(&c, &template), template_publishes, "a CI workflow changes nothing the project reads");
 
     // A new Gateway: the route elsewhere now resolves.
     let gateway = f.path("kubernetes/apps/network/gateway.yaml");

@@ -545,6 +545,22 @@ fn is_plain_yaml_name(project: &crate::workspace::Project, p: &Path) -> bool {
         && !project.config.data.iter().any(|d| p.starts_with(d))
 }
 
+/// Whether nothing the project reads can live at `path`: inside a directory the plain-YAML
+/// walk skips (`.git`, `.github`, `node_modules`, …) and outside every template input,
+/// data file, config and plugin module (inputs may hold hidden files: makejinja renders
+/// them).
+pub fn is_ignored(project: &crate::workspace::Project, path: &Path) -> bool {
+    let Ok(rel) = path.strip_prefix(&project.config.root) else { return false };
+    let in_skipped_dir = rel.parent().is_some_and(|d| d.components().any(|c| is_skipped_dir(&c.as_os_str().to_string_lossy())));
+    in_skipped_dir
+        && !project.config.inputs.iter().any(|i| path.starts_with(i))
+        && !project.data_files.iter().any(|d| d.path == path)
+        && !project.config.data.iter().any(|d| path.starts_with(d))
+        && project.config.config_file.as_deref() != Some(path)
+        && project.plugin.file.as_deref() != Some(path)
+        && !(path.extension().is_some_and(|e| e == "py") && project.config.import_paths.iter().any(|i| path.starts_with(i)))
+}
+
 /// Whether `path` is one of the hand-written YAML files [`plain_yaml_files`] lists (the
 /// same walk rules, without walking): such a change needs no project reload.
 pub fn is_plain_yaml(project: &crate::workspace::Project, path: &Path) -> bool {

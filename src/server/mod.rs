@@ -902,6 +902,8 @@ impl LanguageServer for Backend {
                     Some(p) if ide::diagnostics::is_plain_yaml(p, &path) || p.inventory.by_output(&path).is_some() => {
                         light.push((root, path));
                     }
+                    // `.git`, `node_modules`, `.github/…` and the like: nothing reads them.
+                    Some(p) if ide::diagnostics::is_ignored(p, &path) => {}
                     // Anything else under a project can change its inventory, data or plugin.
                     _ => roots.push(root),
                 }
