@@ -174,6 +174,8 @@ a: [unclosed
 env:
   - name: DB_PASSWORD
     value: \"#{ password }#\"
+  - name: API_TOKEN
+    value: \"literal-token-1\"
 #| homelab-lsp: ignore[inline-credential] #|
 apiKey: literal-value-123
 //- /templates/secret.yaml.j2
@@ -187,8 +189,9 @@ stringData:
     let (_t, root) = project(fixture, "chainable");
     let pa = analysis(&root, &[]);
     assert_eq!(codes_lines(&pa, "templates/broken.yaml.j2"), vec![("invalid-yaml", 1)]);
-    // Line 3 renders a literal credential; line 5 is suppressed by the comment above it.
-    assert_eq!(codes_lines(&pa, "templates/creds.yaml.j2"), vec![("inline-credential", 3)]);
+    // Line 3 takes the password from a makejinja variable (a reference, like `${VAR}`);
+    // line 5 is a literal; line 7 is suppressed by the comment above it.
+    assert_eq!(codes_lines(&pa, "templates/creds.yaml.j2"), vec![("inline-credential", 5)]);
     assert_eq!(codes_lines(&pa, "templates/secret.yaml.j2"), vec![("plaintext-secret", 5)]);
 }
 
@@ -213,4 +216,38 @@ b: 3
     let d = got.iter().find(|d| d.code == "generated-file").expect("generated-file");
     assert_eq!(d.related[0].path, root.join("templates/app.yaml.j2"));
     assert!(d.message.contains("templates/app.yaml.j2"), "{}", d.message);
+}
+
+#[test]
+fn literal_credentials_are_reported_while_the_template_does_not_render() {
+    let (_tmp, root) = project(
+        "//- /config.yaml
+name: web
+db_password: from-data
+gh: ghp_0123456789abcdefghijklmnopqrstuvwxyz
+//- /templates/app.yaml.j2
+apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: #{ name | frobnicate }#
+data:
+  password: hunter2
+  token: #{ db_password }#
+  banner: #{ gh }#
+",
+        "chainable",
+    );
+    let pa = analysis(&root, &[]);
+    let found = codes_lines(&pa, "templates/app.yaml.j2");
+    assert_eq!(found, vec![("unknown-filter", 4), ("inline-credential", 6)], "the literal, not the variable: {found:?}");
+    let d = diags(&pa, "templates/app.yaml.j2");
+    let cred = d.iter().find(|d| d.code == "inline-credential").unwrap();
+    assert!(cred.message.ends_with("(found in the template text while it does not render)"), "{}", cred.message);
+    // Once it renders, the check on the rendered output takes over: the token comes from a
+    // makejinja variable, a reference; a GitHub token is reported wherever it comes from.
+    let fixed = std::fs::read_to_string(root.join("templates/app.yaml.j2")).unwrap().replace(" | frobnicate", "");
+    let pa = analysis(&root, &[("templates/app.yaml.j2", &fixed)]);
+    let found = codes_lines(&pa, "templates/app.yaml.j2");
+    assert_eq!(found, vec![("inline-credential", 6), ("inline-credential", 8)], "{found:?}");
+    assert!(diags(&pa, "templates/app.yaml.j2").iter().all(|d| !d.message.contains("does not render")));
 }

@@ -394,6 +394,9 @@ fn template_diagnostics(
                 || (code == "undefined-variable" && static_undefined.iter().any(|s| range.contains(s)));
             // Partials rendered on their own miss their parent's loop variables: only
             // syntax errors count there.
+            if rendered {
+                out.extend(literal_credentials(pa, path, text, &tokens, index));
+            }
             if !duplicate && (rendered || code == "template-syntax") {
                 let mut d = Diag::new(code, Severity::Error, range, message);
                 if !in_this {
@@ -415,6 +418,14 @@ fn template_diagnostics(
                 let out_idx = LineIndex::new(&r.text);
                 for f in yaml::check(&r.text, &output, index, opts) {
                     let out_line = out_idx.line_of(f.range.start);
+                    // A credential the template takes from a makejinja variable is a
+                    // reference, like `${VAR}`; a known secret shape is reported anywhere.
+                    if f.code == "inline-credential"
+                        && !yaml::is_secret_shaped(r.text.get(f.range.start..f.range.end).unwrap_or_default())
+                        && map.origin(out_line).is_some_and(|(n, l)| line_prints_variable(pa, n, l))
+                    {
+                        continue;
+                    }
                     let (tline, via) = match map.origin(out_line) {
                         Some((n, l)) if n == name => (l, None),
                         Some((n, _)) => (include_line_of(text, syntax, n).unwrap_or(0), Some(n.to_string())),
@@ -435,6 +446,43 @@ fn template_diagnostics(
         Ok(_) => {}
     }
     suppress_in_template(text, syntax, out)
+}
+
+/// Whether line `line` (0-based) of template `name` holds a `#{ … }#` tag.
+fn line_prints_variable(pa: &ProjectAnalysis, name: &str, line: u32) -> bool {
+    let Some(text) = pa.project.template_path(name).and_then(|p| pa.text(&p)) else { return false };
+    let idx = LineIndex::new(&text);
+    let (Some(start), end) = (idx.line_start(line as usize), idx.line_start(line as usize + 1).unwrap_or(text.len())) else { return false };
+    lex(&text, pa.syntax()).iter().any(|t| t.kind == TokenKind::Variable && t.span.start < end && t.span.end > start)
+}
+
+/// While a template does not render, its rendered checks cannot run; but a credential
+/// written as a literal is in every render. Checks the template text with its tags blanked
+/// out (offsets unchanged) for `inline-credential` only: the other rules depend on what the
+/// tags print.
+fn literal_credentials(
+    pa: &ProjectAnalysis,
+    path: &Path,
+    text: &str,
+    tokens: &[crate::template::syntax::Token],
+    index: &RepoIndex,
+) -> Vec<Diag> {
+    let output = pa.project.inventory.by_source(path).map(|e| e.output.clone()).unwrap_or_else(|| path.to_path_buf());
+    if !output.extension().is_some_and(|e| e == "yaml" || e == "yml") {
+        return Vec::new();
+    }
+    let spans: Vec<Range<usize>> = tokens.iter().filter(|t| t.is_tag()).map(|t| t.span.clone()).collect();
+    let masked = yaml::mask_template(text, &spans);
+    let opts = CheckOptions { check_references: false, yaml_syntax: false };
+    yaml::check(&masked, &output, index, &opts)
+        .into_iter()
+        .filter(|f| f.code == "inline-credential")
+        .map(|f| {
+            let mut d = from_finding(path, f, true);
+            d.message.push_str(" (found in the template text while it does not render)");
+            d
+        })
+        .collect()
 }
 
 /// The line of `text` that includes `partial`.

@@ -29,6 +29,12 @@ mod testutil;
 
 pub use facts::facts;
 
+/// Whether a value has the shape of a known secret (private key block, age key, GitHub,
+/// Slack or AWS token), whatever key holds it.
+pub fn is_secret_shaped(value: &str) -> bool {
+    credentials::secret_shape(value).is_some()
+}
+
 /// How bad a finding is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Severity {
