@@ -289,6 +289,60 @@ fn secrets_are_masked_in_completion_and_hover_unless_shown() {
     assert!(h.contains("hunter2"), "{h}");
 }
 
+// ---------------------------------------------------------------- signature help
+
+#[test]
+fn signature_help_names_the_active_parameter() {
+    let f = project(
+        r##"
+        //- /bootstrap/templates/app.yaml.j2
+        a: #{ cluster_name | indent(4, first=True) }#
+        b: #{ range(1, 5) }#
+        c: #{ bootstrap_cloudflare.get('domain', 'x') }#
+        d: #{ nodes | map(attribute='name') | join(', ', ) }#
+        e: #{ cluster_name }#
+        "##,
+    );
+    let t = "bootstrap/templates/app.yaml.j2";
+    let p = f.path(t);
+    let mut c = f.start();
+    let mut help = |at: (u32, u32)| -> Option<(String, Option<u64>, Vec<String>)> {
+        let r = c.ok("textDocument/signatureHelp", Client::pos_params(&p, at));
+        if r.is_null() {
+            return None;
+        }
+        let sig = &r["signatures"][0];
+        let label = sig["label"].as_str().unwrap().to_string();
+        let params = sig["parameters"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|x| {
+                let o = x["label"].as_array().unwrap();
+                label[o[0].as_u64().unwrap() as usize..o[1].as_u64().unwrap() as usize].to_string()
+            })
+            .collect();
+        Some((label, r["activeParameter"].as_u64(), params))
+    };
+    // After `indent(`: the piped value is `s`, so the first argument is `width`.
+    let (label, active, params) = help(f.find(t, "indent(", 0, "indent(".len())).unwrap();
+    assert_eq!(label, "indent(s, width=4, first=False, blank=False)");
+    assert_eq!(params, vec!["s", "width=4", "first=False", "blank=False"]);
+    assert_eq!(active, Some(1));
+    // A keyword argument activates its parameter.
+    assert_eq!(help(f.find(t, "first=True", 0, "first=".len())).unwrap().1, Some(2));
+    // Functions and methods count from their first argument.
+    assert_eq!(help(f.find(t, "range(1, ", 0, "range(1, ".len())).unwrap().1, Some(1));
+    let (label, active, _) = help(f.find(t, "'x')", 0, 1)).unwrap();
+    assert_eq!((label.as_str(), active), ("d.get(key, default=None)", Some(1)));
+    // The innermost open call wins; a comma inside a string is not an argument break.
+    let (label, active, _) = help(f.find(t, "', ', )", 0, "', ', ".len())).unwrap();
+    assert_eq!((label.as_str(), active), ("join(seq, d='', attribute=None)", Some(2)));
+    assert_eq!(help(f.find(t, "attribute='name'", 0, 3)).unwrap().0, "map(seq, filter_or_attribute=...)");
+    // Outside a call: nothing.
+    assert_eq!(help(f.find(t, "cluster_name }#", 0, 3)), None);
+}
+
 // ---------------------------------------------------------------- workspace symbols
 
 #[test]

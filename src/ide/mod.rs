@@ -10,6 +10,7 @@ pub mod inlay;
 pub mod navigation;
 pub mod references;
 pub mod secrets;
+pub mod signature;
 pub mod symbols;
 pub mod tokens;
 pub mod workspace_symbols;

@@ -706,6 +706,11 @@ impl LanguageServer for Backend {
                     ..Default::default()
                 }),
                 hover_provider: Some(HoverProviderCapability::Simple(true)),
+                signature_help_provider: Some(SignatureHelpOptions {
+                    trigger_characters: Some(vec!["(".into(), ",".into()]),
+                    retrigger_characters: Some(vec![" ".into(), "=".into()]),
+                    work_done_progress_options: Default::default(),
+                }),
                 definition_provider: Some(OneOf::Left(true)),
                 references_provider: Some(OneOf::Left(true)),
                 rename_provider: Some(OneOf::Right(RenameOptions {
@@ -981,6 +986,33 @@ impl LanguageServer for Backend {
             Some(Hover {
                 contents: HoverContents::Markup(MarkupContent { kind: MarkupKind::Markdown, value: h.markdown }),
                 range: h.range.map(|r| LineIndex::new(&text).range(&r, enc)),
+            })
+        })
+        .await
+    }
+
+    async fn signature_help(&self, params: SignatureHelpParams) -> RpcResult<Option<SignatureHelp>> {
+        self.settled().await;
+        let (path, offset) = self.locate(&params.text_document_position_params)?;
+        let analysis = self.snapshot();
+        run("signatureHelp", move || {
+            let h = ide::signature::signature_help(&analysis, &path, offset)?;
+            // Parameter labels as offsets into the signature: UTF-16 code units.
+            let utf16 = |byte: usize| h.label[..byte].encode_utf16().count() as u32;
+            let parameters = h
+                .parameters
+                .iter()
+                .map(|r| ParameterInformation { label: ParameterLabel::LabelOffsets([utf16(r.start), utf16(r.end)]), documentation: None })
+                .collect();
+            Some(SignatureHelp {
+                signatures: vec![SignatureInformation {
+                    label: h.label.clone(),
+                    documentation: Some(Documentation::MarkupContent(MarkupContent { kind: MarkupKind::Markdown, value: h.documentation })),
+                    parameters: Some(parameters),
+                    active_parameter: h.active_parameter.map(|a| a as u32),
+                }],
+                active_signature: Some(0),
+                active_parameter: h.active_parameter.map(|a| a as u32),
             })
         })
         .await
