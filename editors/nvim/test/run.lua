@@ -680,6 +680,24 @@ check('inlay hints (vim.lsp.inlay_hint) show what an expression prints', functio
   return string.format('%d hints; first: %s', #hints, label_of(hints[1]))
 end)
 
+check('workspace/symbol finds the data key', function()
+  need_client()
+  if not ident_value then
+    fail('%s has no top-level value in the data files to look up', ident)
+  end
+  local result = request(tbuf, 'workspace/symbol', { query = ident })
+  if is_nil(result) or #result == 0 then
+    fail('no symbols for %q', ident)
+  end
+  for _, sym in ipairs(result) do
+    if sym.name == ident then
+      local file = vim.uri_to_fname(sym.location.uri)
+      return string.format('%s in %s line %d (%d symbols)', ident, vim.fn.fnamemodify(file, ':t'), sym.location.range.start.line + 1, #result)
+    end
+  end
+  fail('%d symbols for %q, none named so (first: %s)', #result, ident, result[1].name)
+end)
+
 check('homelab/renderedPreview returns text and a line map', function()
   local result = request(tbuf, homelab.methods.rendered_preview, { uri = vim.uri_from_bufnr(tbuf) })
   if is_nil(result) or type(result.text) ~= 'string' then
