@@ -291,7 +291,15 @@ pub fn render(cfg: &Config, results: &[WorkloadResult], elapsed: Duration) -> St
             ]);
         }
     }
-    s.push_str(&table(&["workload", "file", "didOpen → diagnostics", "edits", "p50", "p90", "p99", "max", "p50 minus debounce"], &rows));
+    let mut header = vec!["workload", "file", "didOpen → diagnostics", "edits", "p50", "p90", "p99", "max", "p50 minus debounce"];
+    if debounce == Some(0) {
+        // Nothing to subtract: the column would repeat p50.
+        header.pop();
+        rows.iter_mut().for_each(|r| {
+            r.pop();
+        });
+    }
+    s.push_str(&table(&header, &rows));
 
     let rows: Vec<Vec<String>> = results
         .iter()
