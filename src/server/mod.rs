@@ -47,6 +47,21 @@ pub struct Backend {
     checking: Arc<dashmap::DashMap<PathBuf, ()>>,
 }
 
+/// Unmarks a document's diagnostics run if it ends other than normally (a panic).
+struct InFlight {
+    checking: Arc<dashmap::DashMap<PathBuf, ()>>,
+    path: PathBuf,
+    armed: bool,
+}
+
+impl Drop for InFlight {
+    fn drop(&mut self) {
+        if self.armed {
+            self.checking.remove(&self.path);
+        }
+    }
+}
+
 /// Holds back requests while a reload runs (see `Backend::reloads`); released on drop.
 struct ReloadGuard(Arc<tokio::sync::watch::Sender<usize>>);
 
@@ -323,6 +338,8 @@ impl Backend {
         }
         let this = self.clone_handles();
         tokio::spawn(async move {
+            // Should the run die, the document must not stay marked as being checked.
+            let mut in_flight = InFlight { checking: this.checking.clone(), path: path.clone(), armed: true };
             loop {
                 let generation = this.generations.get(&path).map(|g| *g);
                 let analysis = this.snapshot();
@@ -334,6 +351,7 @@ impl Backend {
                     !again
                 });
                 if !again {
+                    in_flight.armed = false;
                     break;
                 }
             }
