@@ -5,6 +5,7 @@
 
 pub mod cli;
 pub mod ide;
+pub mod parallel;
 pub mod pyfmt;
 pub mod server;
 pub mod template;

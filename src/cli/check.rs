@@ -88,17 +88,33 @@ pub fn check_project(project: Project, rules: &HashMap<String, String>) -> Vec<R
     let root = project.config.root.clone();
     let pa = ProjectAnalysis::new(Arc::new(project), Arc::new(HashMap::new()));
     let index = repo_index(&pa);
+    let files = files_to_check(&pa);
+    let per_file = crate::parallel::map_in_order(&files, |file| file_reports(&pa, &root, file, &index, rules), Vec::new);
+    let mut reports: Vec<Report> = per_file.into_iter().flatten().collect();
+    reports.sort_by(|a, b| (&a.path, a.line, a.column, a.code).cmp(&(&b.path, b.line, b.column, b.code)));
+    reports.dedup();
+    reports
+}
+
+/// The reports of one file, positioned for output.
+fn file_reports(
+    pa: &ProjectAnalysis,
+    root: &Path,
+    file: &Path,
+    index: &crate::yaml::RepoIndex,
+    rules: &HashMap<String, String>,
+) -> Vec<Report> {
     let mut reports = Vec::new();
-    for file in files_to_check(&pa) {
-        let Some(text) = pa.text(&file) else { continue };
+    {
+        let Some(text) = pa.text(file) else { return reports };
         let idx = LineIndex::new(&text);
-        for d in file_diagnostics(&pa, &file, Some(&index)) {
+        for d in file_diagnostics(pa, file, Some(index)) {
             let Some(sev) = apply_rule(&d, rules) else { continue };
             let (l1, c1) = idx.line_col(&text, d.range.start);
             let (l2, c2) = idx.line_col(&text, d.range.end);
             let source_line = text.lines().nth(l1).unwrap_or_default().to_string();
             reports.push(Report {
-                path: file.strip_prefix(&root).unwrap_or(&file).to_string_lossy().into_owned(),
+                path: file.strip_prefix(root).unwrap_or(file).to_string_lossy().into_owned(),
                 line: l1 + 1,
                 column: c1 + 1,
                 end_line: l2 + 1,
@@ -110,8 +126,6 @@ pub fn check_project(project: Project, rules: &HashMap<String, String>) -> Vec<R
             });
         }
     }
-    reports.sort_by(|a, b| (&a.path, a.line, a.column, a.code).cmp(&(&b.path, b.line, b.column, b.code)));
-    reports.dedup();
     reports
 }
 

@@ -6,7 +6,6 @@ use crate::workspace::{DiskVfs, EntryKind, Project, RenderOutcome, Severity};
 use std::collections::HashSet;
 use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 
 /// Exit codes shared by the CLI commands.
@@ -141,9 +140,6 @@ enum WriteOutcome {
 /// order (so messages print in a stable order). Creating a file costs far more than
 /// rendering it on most disks, and the kernel overlaps those waits across threads.
 fn render_and_write_all(project: &Project, renderer: &crate::template::Renderer, out: &Path) -> Vec<WriteOutcome> {
-    let entries = &project.inventory.entries;
-    let next = AtomicUsize::new(0);
-    let threads = std::thread::available_parallelism().map_or(2, |n| n.get()).clamp(2, 4).min(entries.len().max(1));
     let one = |entry: &crate::workspace::InventoryEntry| -> WriteOutcome {
         let target = out.join(&entry.output_rel);
         let written = match project.render_entry(renderer, entry) {
@@ -154,30 +150,10 @@ fn render_and_write_all(project: &Project, renderer: &crate::template::Renderer,
         };
         written.map_or_else(WriteOutcome::WriteFailed, |()| WriteOutcome::Written)
     };
-    let done: Vec<(usize, WriteOutcome)> = std::thread::scope(|scope| {
-        let workers: Vec<_> = (0..threads)
-            .map(|_| {
-                scope.spawn(|| {
-                    let mut done = Vec::new();
-                    loop {
-                        let i = next.fetch_add(1, Ordering::Relaxed);
-                        let Some(entry) = entries.get(i) else { break done };
-                        done.push((i, one(entry)));
-                    }
-                })
-            })
-            .collect();
-        workers.into_iter().flat_map(|w| w.join().unwrap_or_default()).collect()
-    });
-    let mut outcomes: Vec<Option<WriteOutcome>> = entries.iter().map(|_| None).collect();
-    for (i, o) in done {
-        outcomes[i] = Some(o);
-    }
-    // A worker that panicked loses its entries: they count as failed, never as skipped.
-    outcomes
-        .into_iter()
-        .map(|o| o.unwrap_or_else(|| WriteOutcome::WriteFailed(std::io::Error::other("internal error while rendering"))))
-        .collect()
+    // A job that died counts as failed, never as skipped.
+    crate::parallel::map_in_order(&project.inventory.entries, one, || {
+        WriteOutcome::WriteFailed(std::io::Error::other("internal error while rendering"))
+    })
 }
 
 /// makejinja removes the directories it created that ended up empty, deepest first.

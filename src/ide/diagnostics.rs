@@ -627,20 +627,16 @@ pub fn generated_files(pa: &ProjectAnalysis) -> Vec<PathBuf> {
 /// What the whole repo defines: Gateways, Secrets and Flux sources, from hand-written YAML
 /// and from the rendered output of every template.
 pub fn repo_index(pa: &ProjectAnalysis) -> RepoIndex {
-    let mut index = RepoIndex::default();
-    for p in plain_yaml_files(pa) {
-        if let Some(text) = pa.text(&p) {
-            index.add(yaml::facts(&text, &p));
-        }
-    }
+    let plain = plain_yaml_files(pa);
+    let plain_facts = crate::parallel::map_in_order(&plain, |p| pa.text(p).map(|text| yaml::facts(&text, p)), || None);
     let renderer = pa.renderer();
-    for e in pa.project.inventory.templates() {
-        if !e.output.extension().is_some_and(|x| x == "yaml" || x == "yml") {
-            continue;
-        }
-        if let Ok(text) = renderer.render(&e.name) {
-            index.add(yaml::facts(&text, &e.output));
-        }
+    let templates: Vec<_> =
+        pa.project.inventory.templates().filter(|e| e.output.extension().is_some_and(|x| x == "yaml" || x == "yml")).collect();
+    let rendered_facts =
+        crate::parallel::map_in_order(&templates, |e| renderer.render(&e.name).ok().map(|text| yaml::facts(&text, &e.output)), || None);
+    let mut index = RepoIndex::default();
+    for facts in plain_facts.into_iter().chain(rendered_facts).flatten() {
+        index.add(facts);
     }
     index
 }
