@@ -182,3 +182,52 @@ env:
     assert_eq!(code, 2);
     assert!(err.contains("makejinja.toml:1:"), "{err}");
 }
+
+/// A Flux repo whose templates were rendered and tidied away still gets every YAML check.
+#[test]
+fn a_repository_without_templates_gets_the_yaml_checks() {
+    let tmp = tempfile::tempdir().unwrap();
+    write_fixture(
+        tmp.path(),
+        r##"
+//- /.sops.yaml
+creation_rules: []
+//- /kubernetes/apps/echo/route.yaml
+apiVersion: gateway.networking.k8s.io/v1
+kind: HTTPRoute
+metadata:
+  name: echo
+spec:
+  hostnames: [echo.example.com]
+//- /kubernetes/apps/echo/config.yaml
+apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: echo
+data:
+  password: hunter2
+"##,
+    );
+    let sub = tmp.path().join("kubernetes/apps");
+    let (code, stdout, stderr) = run_cli(&["check", "--format", "json"], &sub);
+    assert_eq!(code, 1, "an error was found: {stderr}");
+    let reports: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    let got: Vec<(String, String)> = reports
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| (r["path"].as_str().unwrap().to_string(), r["code"].as_str().unwrap().to_string()))
+        .collect();
+    assert_eq!(
+        got,
+        vec![
+            ("kubernetes/apps/echo/config.yaml".to_string(), "inline-credential".to_string()),
+            ("kubernetes/apps/echo/route.yaml".to_string(), "missing-parent-refs".to_string()),
+        ]
+    );
+    // Without the repository marker there is no project: exit 2 with the reason.
+    std::fs::remove_file(tmp.path().join(".sops.yaml")).unwrap();
+    let (code, _, stderr) = run_cli(&["check"], &sub);
+    assert_eq!(code, 2, "{stderr}");
+    assert!(stderr.contains("no repository with a kubernetes/ directory"), "{stderr}");
+}

@@ -189,6 +189,31 @@ fn plain_yaml_changed_on_disk_is_rechecked_without_reloading_the_project() {
 }
 
 #[test]
+fn a_repository_without_templates_is_checked_as_you_type() {
+    let f = Fixture::new(
+        r##"
+        //- /.sops.yaml
+        creation_rules: []
+        //- /kubernetes/apps/echo/route.yaml
+        apiVersion: gateway.networking.k8s.io/v1
+        kind: HTTPRoute
+        metadata:
+          name: echo
+        spec:
+          hostnames: [echo.example.com]
+        "##,
+    );
+    let p = f.path("kubernetes/apps/echo/route.yaml");
+    let mut c = f.start();
+    c.wait_diagnostics(&uri(&p), has("missing-parent-refs"));
+    c.did_open(&p, f.text("kubernetes/apps/echo/route.yaml"));
+    let fixed = format!("{}  parentRefs: [{{name: internal}}]\n", f.text("kubernetes/apps/echo/route.yaml"));
+    c.did_change_full(&p, 2, &fixed);
+    let d = c.wait_diagnostics(&uri(&p), |d| !d.iter().any(|x| x["code"] == "missing-parent-refs"));
+    assert!(d.iter().any(|x| x["code"] == "unknown-gateway"), "no Gateway `internal` in the repo: {d:#?}");
+}
+
+#[test]
 fn undefined_variables_are_reported_with_a_suggestion() {
     let f = project(
         r##"

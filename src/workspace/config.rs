@@ -16,6 +16,9 @@ pub enum Layout {
     FallbackBootstrap,
     /// No `makejinja.toml`; `templates/config` + `templates/overrides` + `cluster.yaml`/`nodes.yaml`.
     FallbackTemplates,
+    /// No templates at all: a Flux repo whose templates were rendered and tidied away
+    /// (`kubernetes/` at a repository root). The YAML checks still apply to every file.
+    PlainRepo,
 }
 
 /// One project's makejinja settings, with every path made absolute.
@@ -83,16 +86,29 @@ pub fn discover_root(start: &Path) -> Option<(PathBuf, Layout)> {
             return Some((dir.to_path_buf(), Layout::Configured));
         }
     }
+    // Template layouts anywhere above win over a plain repository nearer by.
     for dir in start.ancestors() {
-        if let Some(layout) = fallback_layout(dir) {
+        if let Some(layout) = template_layout(dir) {
             return Some((dir.to_path_buf(), layout));
         }
     }
-    None
+    start.ancestors().find(|dir| is_plain_repo(dir)).map(|dir| (dir.to_path_buf(), Layout::PlainRepo))
 }
 
-/// The fallback layout of `dir`, if it has one.
+/// A repository root holding Kubernetes manifests but no templates: `kubernetes/` beside
+/// a `.git`, `.sops.yaml` or `Taskfile.yaml` (so a stray `kubernetes/` folder in a home
+/// directory is not taken for a repository).
+fn is_plain_repo(dir: &Path) -> bool {
+    dir.join("kubernetes").is_dir() && [".git", ".sops.yaml", "Taskfile.yaml"].iter().any(|m| dir.join(m).exists())
+}
+
+/// The fallback layout of `dir` (without `makejinja.toml`), if it has one.
 pub fn fallback_layout(dir: &Path) -> Option<Layout> {
+    template_layout(dir).or_else(|| is_plain_repo(dir).then_some(Layout::PlainRepo))
+}
+
+/// One of the two template layouts makejinja users had before `makejinja.toml`.
+fn template_layout(dir: &Path) -> Option<Layout> {
     if dir.join("bootstrap/templates").is_dir() && dir.join("config.yaml").is_file() {
         return Some(Layout::FallbackBootstrap);
     }
@@ -122,6 +138,7 @@ pub fn load_config(root: &Path, layout: Layout, read: &dyn Fn(&Path) -> std::io:
             let data: Vec<&str> = ["./cluster.yaml", "./nodes.yaml"].into_iter().filter(|d| root.join(d).is_file()).collect();
             Ok(fallback_config(root, layout, &["./templates/overrides", "./templates/config"], &data, "./templates/scripts"))
         }
+        Layout::PlainRepo => Ok(fallback_config(root, layout, &[], &[], "./templates/scripts")),
     }
 }
 
@@ -414,6 +431,27 @@ variable_end = "}#"
         assert!(e.message.contains("undefined"));
         let e = parse_config(Path::new("/r"), Path::new("/r/m.toml"), "[tool]\n").unwrap_err();
         assert!(e.message.contains("[makejinja]"));
+    }
+
+    #[test]
+    fn discovery_prefers_templates_then_a_plain_repository() {
+        let tmp = tempfile::tempdir().unwrap();
+        let root = std::fs::canonicalize(tmp.path()).unwrap();
+        let deep = root.join("repo/kubernetes/apps/echo");
+        std::fs::create_dir_all(&deep).unwrap();
+        // A `kubernetes/` folder alone is not a repository.
+        assert_eq!(discover_root(&deep), None);
+        std::fs::write(root.join("repo/.sops.yaml"), "creation_rules: []\n").unwrap();
+        assert_eq!(discover_root(&deep), Some((root.join("repo"), Layout::PlainRepo)));
+        let cfg = load_config(&root.join("repo"), Layout::PlainRepo, &|p| std::fs::read_to_string(p)).unwrap();
+        assert!(cfg.inputs.is_empty() && cfg.data.is_empty());
+        // A template layout above wins over the plain repository below it.
+        std::fs::create_dir_all(root.join("bootstrap/templates")).unwrap();
+        std::fs::write(root.join("config.yaml"), "a: 1\n").unwrap();
+        assert_eq!(discover_root(&deep), Some((root.clone(), Layout::FallbackBootstrap)));
+        // And a makejinja.toml anywhere above wins over both.
+        std::fs::write(root.join("repo/makejinja.toml"), "[makejinja]\n").unwrap();
+        assert_eq!(discover_root(&deep), Some((root.join("repo"), Layout::Configured)));
     }
 
     #[test]

@@ -102,7 +102,7 @@ impl Project {
         let Some((root, layout)) = config::discover_root(start) else {
             return Err(ConfigError {
                 file: start.to_path_buf(),
-                message: "no makejinja.toml found here or in any parent directory, and no bootstrap/templates + config.yaml or templates/config + cluster.yaml layout".into(),
+                message: "no makejinja.toml found here or in any parent directory, no bootstrap/templates + config.yaml or templates/config + cluster.yaml layout, and no repository with a kubernetes/ directory".into(),
                 line: None,
                 col: None,
             });
