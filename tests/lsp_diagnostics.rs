@@ -189,6 +189,42 @@ fn plain_yaml_changed_on_disk_is_rechecked_without_reloading_the_project() {
 }
 
 #[test]
+fn a_burst_of_files_changed_on_disk_rebuilds_the_index_once() {
+    let f = project(
+        r##"
+        //- /kubernetes/apps/echo/route.yaml
+        apiVersion: gateway.networking.k8s.io/v1
+        kind: HTTPRoute
+        metadata:
+          name: echo
+        spec:
+          parentRefs:
+            - name: internal
+              namespace: network
+        "##,
+    );
+    let mut c = f.start();
+    let route = uri(&f.path("kubernetes/apps/echo/route.yaml"));
+    c.wait_diagnostics(&route, has("unknown-gateway"));
+    // What `task configure` or a branch switch does: many files at once, one of them the
+    // Gateway the route needs.
+    let mut paths = Vec::new();
+    for i in 0..60 {
+        let p = f.path(&format!("kubernetes/apps/bulk/cm-{i}.yaml"));
+        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+        std::fs::write(&p, format!("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: cm-{i}\n")).unwrap();
+        paths.push(p);
+    }
+    let gateway = f.path("kubernetes/apps/network/gateway.yaml");
+    std::fs::create_dir_all(gateway.parent().unwrap()).unwrap();
+    std::fs::write(&gateway, GATEWAY).unwrap();
+    paths.push(gateway);
+    let changes: Vec<(&std::path::Path, u32)> = paths.iter().map(|p| (p.as_path(), 1)).collect();
+    c.watched(&changes);
+    c.wait_diagnostics(&route, |d| d.is_empty());
+}
+
+#[test]
 fn a_repository_without_templates_is_checked_as_you_type() {
     let f = Fixture::new(
         r##"

@@ -21,6 +21,8 @@ use tower_lsp_server::{Client, LanguageServer, LspService, Server};
 
 /// Debounce before re-checking the whole workspace (after reloads).
 const PUBLISH_ALL_DEBOUNCE_MS: u64 = 100;
+/// Watched-file changes re-checked one by one; more than this re-check the workspace.
+const MAX_SINGLE_FILE_RECHECKS: usize = 32;
 
 pub struct Backend {
     client: Client,
@@ -383,6 +385,15 @@ impl Backend {
     /// other files' reference checks need a whole-workspace run.
     async fn update_plain_files(&self, changed: Vec<(PathBuf, PathBuf)>) {
         if changed.is_empty() {
+            return;
+        }
+        // A burst (`task configure` rewriting every generated file, a branch switch) is one
+        // sequential workspace run over a rebuilt index, not hundreds of patches and checks.
+        if changed.len() > MAX_SINGLE_FILE_RECHECKS {
+            for (root, _) in &changed {
+                self.indexes.remove(root);
+            }
+            self.schedule_publish_all();
             return;
         }
         let mut definitions_changed = false;
