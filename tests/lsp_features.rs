@@ -289,6 +289,79 @@ fn secrets_are_masked_in_completion_and_hover_unless_shown() {
     assert!(h.contains("hunter2"), "{h}");
 }
 
+// ---------------------------------------------------------------- Kubernetes references
+
+#[test]
+fn references_in_hand_written_yaml_lead_to_the_objects_they_name() {
+    let f = project(
+        r##"
+        //- /bootstrap/templates/kubernetes/apps/network/gateway.yaml.j2
+        apiVersion: gateway.networking.k8s.io/v1
+        kind: Gateway
+        metadata:
+          name: internal
+          namespace: network
+        spec:
+          gatewayClassName: cilium
+          listeners:
+            - {name: http, protocol: HTTP, port: 80}
+        //- /kubernetes/flux/repositories/bjw-s.yaml
+        apiVersion: source.toolkit.fluxcd.io/v1
+        kind: HelmRepository
+        metadata:
+          name: bjw-s
+          namespace: flux-system
+        spec:
+          url: https://bjw-s-labs.github.io/helm-charts
+        //- /kubernetes/apps/echo/helmrelease.yaml
+        apiVersion: helm.toolkit.fluxcd.io/v2
+        kind: HelmRelease
+        metadata:
+          name: echo
+        spec:
+          chart:
+            spec:
+              chart: app-template
+              sourceRef:
+                kind: HelmRepository
+                name: bjw-s
+                namespace: flux-system
+          values:
+            route:
+              app:
+                parentRefs:
+                  - name: internal
+                    namespace: network
+                  - name: missing
+        "##,
+    );
+    let t = "kubernetes/apps/echo/helmrelease.yaml";
+    let p = f.path(t);
+    let mut c = f.start();
+    // References resolve once the repo index is built (the first workspace check).
+    c.wait_diagnostics(&uri(&p), |d| d.iter().any(|x| x["code"] == "unknown-gateway"));
+    let rel = |loc: &Value| {
+        let path = uri_path(loc["uri"].as_str().unwrap());
+        (path.strip_prefix(&f.root).unwrap().display().to_string(), loc["range"]["start"]["line"].as_u64().unwrap())
+    };
+    let defs = c.definition(&p, f.find(t, "bjw-s", 0, 1));
+    assert_eq!(defs.iter().map(rel).collect::<Vec<_>>(), vec![("kubernetes/flux/repositories/bjw-s.yaml".to_string(), 3)]);
+    // A Gateway rendered from a template leads to the template.
+    let defs = c.definition(&p, f.find(t, "- name: internal", 0, "- name: ".len() + 1));
+    assert_eq!(
+        defs.iter().map(rel).collect::<Vec<_>>(),
+        vec![("bootstrap/templates/kubernetes/apps/network/gateway.yaml.j2".to_string(), 0)]
+    );
+    let md = c.hover_text(&p, f.find(t, "- name: internal", 0, "- name: ".len() + 1));
+    assert_eq!(md, "Gateway `internal` in namespace `network`: defined in `bootstrap/templates/kubernetes/apps/network/gateway.yaml.j2`");
+    let md = c.hover_text(&p, f.find(t, "bjw-s", 0, 1));
+    assert_eq!(md, "HelmRepository `bjw-s`: defined in `kubernetes/flux/repositories/bjw-s.yaml` line 4");
+    assert_eq!(c.hover_text(&p, f.find(t, "missing", 0, 1)), "Gateway `missing`: **not defined** in the repository");
+    assert!(c.definition(&p, f.find(t, "missing", 0, 1)).is_empty());
+    // A name that refers to nothing has no hover.
+    assert_eq!(c.hover(&p, f.find(t, "name: echo", 0, 7)), Value::Null);
+}
+
 // ---------------------------------------------------------------- signature help
 
 #[test]

@@ -1,6 +1,7 @@
 //! Go to definition: a variable to its data key, an `include` to the partial (honouring
 //! input precedence), a `set`/loop variable to where it is bound, and any line of a
-//! generated file to the template line that produced it.
+//! generated file to the template line that produced it; in hand-written YAML, a reference
+//! (`parentRefs`, `secretKeyRef`, `sourceRef`, …) to the object it names.
 
 use super::cursor::{bindings_before, name_at, tag_at};
 use super::navigation::{data_definition, template_source};
@@ -9,7 +10,9 @@ use crate::template::expr::{include_target, NameRole};
 use crate::template::syntax::{lex, LineIndex};
 use std::path::Path;
 
-pub fn goto_definition(analysis: &Analysis, path: &Path, offset: usize) -> Vec<FileRange> {
+/// `index`: the repo index, for Kubernetes references in hand-written YAML (none while it
+/// is being built).
+pub fn goto_definition(analysis: &Analysis, path: &Path, offset: usize, index: Option<&crate::yaml::RepoIndex>) -> Vec<FileRange> {
     let Some(pa) = analysis.project_for(path) else { return Vec::new() };
     match pa.role(path) {
         FileRole::Template { .. } => {
@@ -48,6 +51,10 @@ pub fn goto_definition(analysis: &Analysis, path: &Path, offset: usize) -> Vec<F
             // Land on the first non-blank character of the line.
             let indent = ttext[start..end].len() - ttext[start..end].trim_start().len();
             vec![FileRange { path: tpl, range: start + indent..start + indent }]
+        }
+        FileRole::Other => {
+            let (Some(text), Some(index)) = (pa.text(path), index) else { return Vec::new() };
+            super::object_refs::resolve(pa, index, &text, offset).map(|(_, _, defs)| defs).unwrap_or_default()
         }
         _ => Vec::new(),
     }

@@ -22,7 +22,8 @@ pub struct HoverResult {
 
 const PREVIEW_LINES: usize = 12;
 
-pub fn hover(analysis: &Analysis, path: &Path, offset: usize) -> Option<HoverResult> {
+/// `index`: the repo index, for Kubernetes references in hand-written YAML.
+pub fn hover(analysis: &Analysis, path: &Path, offset: usize, index: Option<&crate::yaml::RepoIndex>) -> Option<HoverResult> {
     let pa = analysis.project_for(path)?;
     let show = analysis.settings.show_secrets;
     match pa.role(path) {
@@ -47,6 +48,11 @@ pub fn hover(analysis: &Analysis, path: &Path, offset: usize) -> Option<HoverRes
             let mut md = format!("`{}`\n\n```yaml\n{}\n```", key_path.join("."), value_as_yaml(&key_path, &value, show, 30));
             md.push_str(&format!("\n\nUsed {uses} time{} in templates.", if uses == 1 { "" } else { "s" }));
             Some(HoverResult { markdown: md, range: Some(range) })
+        }
+        FileRole::Other => {
+            let text = pa.text(path)?;
+            let (target, range, defs) = super::object_refs::resolve(pa, index?, &text, offset)?;
+            Some(HoverResult { markdown: super::object_refs::describe(pa, &target, &defs), range: Some(range) })
         }
         _ => None,
     }

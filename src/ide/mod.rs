@@ -8,6 +8,7 @@ pub mod goto;
 pub mod hover;
 pub mod inlay;
 pub mod navigation;
+pub mod object_refs;
 pub mod references;
 pub mod secrets;
 pub mod signature;

@@ -6,7 +6,6 @@ use super::navigation::key_range;
 use super::{FileRange, ProjectAnalysis};
 use crate::workspace::data::{DataNode, DataValue};
 use crate::yaml::RepoIndex;
-use std::path::Path;
 
 /// At most this many symbols are returned: the editor narrows further as the user types.
 pub const MAX_SYMBOLS: usize = 256;
@@ -75,7 +74,7 @@ pub fn workspace_symbols(projects: &[(&ProjectAnalysis, Option<&RepoIndex>)], qu
                     Some(ns) => format!("{label} in {ns}"),
                     None => label.to_string(),
                 }),
-                location: FileRange { path: source_of(pa, file), range: line_start(pa, file, line) },
+                location: super::object_refs::object_location(pa, file, line),
             });
         }
     }
@@ -98,20 +97,6 @@ fn data_keys(node: &DataNode, file: u32, prefix: &mut String, f: &mut dyn FnMut(
         data_keys(&e.value, file, prefix, f);
         prefix.truncate(len);
     }
-}
-
-/// Objects found in a template's rendered output point at the template.
-fn source_of(pa: &ProjectAnalysis, file: &Path) -> std::path::PathBuf {
-    pa.project.inventory.by_output(file).map_or_else(|| file.to_path_buf(), |e| e.source.clone())
-}
-
-fn line_start(pa: &ProjectAnalysis, file: &Path, line: u32) -> std::ops::Range<usize> {
-    if pa.project.inventory.by_output(file).is_some() {
-        return 0..0; // a rendered line; the template's lines differ
-    }
-    let Some(text) = pa.text(file) else { return 0..0 };
-    let at = crate::template::syntax::LineIndex::new(&text).line_start(line as usize).unwrap_or(0);
-    at..at
 }
 
 /// Lower is better; `None` when the query's letters do not all appear in order.

@@ -432,6 +432,13 @@ impl Backend {
         }
     }
 
+    /// The repo index of the project holding `path` when it is built already: requests never
+    /// wait for a whole-repo build (references resolve once the first check has run).
+    fn cached_index(&self, analysis: &Analysis, path: &Path) -> Option<Arc<crate::yaml::RepoIndex>> {
+        let pa = analysis.project_for(path)?;
+        self.indexes.get(&pa.project.config.root).map(|i| i.clone())
+    }
+
     fn clone_handles(&self) -> Backend {
         Backend {
             client: self.client.clone(),
@@ -1009,8 +1016,9 @@ impl LanguageServer for Backend {
         let (path, offset) = self.locate(&params.text_document_position_params)?;
         let analysis = self.snapshot();
         let enc = self.encoding();
+        let index = self.cached_index(&analysis, &path);
         run("hover", move || {
-            let h = ide::hover::hover(&analysis, &path, offset)?;
+            let h = ide::hover::hover(&analysis, &path, offset, index.as_deref())?;
             let text = analysis.text(&path);
             Some(Hover {
                 contents: HoverContents::Markup(MarkupContent { kind: MarkupKind::Markdown, value: h.markdown }),
@@ -1052,9 +1060,12 @@ impl LanguageServer for Backend {
         let (path, offset) = self.locate(&params.text_document_position_params)?;
         let analysis = self.snapshot();
         let enc = self.encoding();
+        let index = self.cached_index(&analysis, &path);
         run("definition", move || {
-            let targets: Vec<Location> =
-                ide::goto::goto_definition(&analysis, &path, offset).iter().filter_map(|fr| file_location(&analysis, fr, enc)).collect();
+            let targets: Vec<Location> = ide::goto::goto_definition(&analysis, &path, offset, index.as_deref())
+                .iter()
+                .filter_map(|fr| file_location(&analysis, fr, enc))
+                .collect();
             if targets.is_empty() {
                 None
             } else {

@@ -1,0 +1,76 @@
+//! Go to definition and hover on Kubernetes references in hand-written YAML: a route's
+//! `parentRefs` to its Gateway, a `secretKeyRef`/`secretRef`/`valuesFrom`/`existingSecret`
+//! to the Secret, a `sourceRef` to the Flux source, through the repo index. Objects that a
+//! template renders lead to that template.
+
+use super::{FileRange, ProjectAnalysis};
+use crate::yaml::refs::{reference_at, ObjectRef};
+use crate::yaml::RepoIndex;
+use std::ops::Range;
+use std::path::Path;
+
+/// Where an object defined in `file` at 0-based `line` is written: the line in a
+/// hand-written file, the template of a rendered one.
+pub fn object_location(pa: &ProjectAnalysis, file: &Path, line: u32) -> FileRange {
+    if let Some(e) = pa.project.inventory.by_output(file) {
+        return FileRange { path: e.source.clone(), range: 0..0 }; // rendered lines differ from the template's
+    }
+    let at = pa.text(file).and_then(|t| crate::template::syntax::LineIndex::new(&t).line_start(line as usize)).unwrap_or(0);
+    FileRange { path: file.to_path_buf(), range: at..at }
+}
+
+/// The reference at `offset` of `text`, with the places that define its target.
+pub fn resolve(pa: &ProjectAnalysis, index: &RepoIndex, text: &str, offset: usize) -> Option<(ObjectRef, Range<usize>, Vec<FileRange>)> {
+    let r = reference_at(text, offset)?;
+    let same_ns = |want: &Option<String>, have: &Option<String>| match (want, have) {
+        (Some(w), Some(h)) => w == h,
+        _ => true,
+    };
+    let defs: Vec<FileRange> = match &r.target {
+        ObjectRef::Gateway { name, namespace } => index
+            .gateways
+            .iter()
+            .filter(|g| &g.name == name && same_ns(namespace, &g.namespace))
+            .map(|g| object_location(pa, &g.file, g.line))
+            .collect(),
+        ObjectRef::Secret { name } => index.secrets_named(name).map(|s| object_location(pa, &s.file, s.line)).collect(),
+        ObjectRef::Source { kind, name, namespace } => index
+            .sources_named(name)
+            .filter(|s| kind.as_ref().is_none_or(|k| k == &s.kind) && same_ns(namespace, &s.namespace))
+            .map(|s| object_location(pa, &s.file, s.line))
+            .collect(),
+    };
+    let mut unique: Vec<FileRange> = Vec::new();
+    for d in defs {
+        if !unique.contains(&d) {
+            unique.push(d);
+        }
+    }
+    Some((r.target, r.range.start..r.range.end, unique))
+}
+
+/// Hover text for a reference: what it names and where that is defined.
+pub fn describe(pa: &ProjectAnalysis, target: &ObjectRef, defs: &[FileRange]) -> String {
+    let what = match target {
+        ObjectRef::Gateway { name, namespace: Some(ns) } => format!("Gateway `{name}` in namespace `{ns}`"),
+        ObjectRef::Gateway { name, namespace: None } => format!("Gateway `{name}`"),
+        ObjectRef::Secret { name } => format!("Secret `{name}`"),
+        ObjectRef::Source { kind, name, .. } => format!("{} `{name}`", kind.as_deref().unwrap_or("Flux source")),
+    };
+    if defs.is_empty() {
+        return format!("{what}: **not defined** in the repository");
+    }
+    let places: Vec<String> = defs
+        .iter()
+        .take(5)
+        .map(|d| {
+            let rel = d.path.strip_prefix(&pa.project.config.root).unwrap_or(&d.path).display().to_string();
+            let line = pa.text(&d.path).map(|t| crate::template::syntax::LineIndex::new(&t).line_of(d.range.start) + 1);
+            match line {
+                Some(l) if d.range.start > 0 => format!("`{rel}` line {l}"),
+                _ => format!("`{rel}`"),
+            }
+        })
+        .collect();
+    format!("{what}: defined in {}", places.join(", "))
+}
