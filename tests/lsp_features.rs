@@ -362,6 +362,57 @@ fn references_in_hand_written_yaml_lead_to_the_objects_they_name() {
     assert_eq!(c.hover(&p, f.find(t, "name: echo", 0, 7)), Value::Null);
 }
 
+#[test]
+fn references_written_literally_in_a_template_resolve_too() {
+    let f = project(
+        r##"
+        //- /kubernetes/apps/network/gateway.yaml
+        apiVersion: gateway.networking.k8s.io/v1
+        kind: Gateway
+        metadata:
+          name: internal
+          namespace: network
+        spec:
+          gatewayClassName: cilium
+          listeners:
+            - {name: http, protocol: HTTP, port: 80}
+        //- /kubernetes/apps/echo/config.yaml
+        apiVersion: v1
+        kind: ConfigMap
+        metadata:
+          name: echo
+        data:
+          password: hunter2
+        //- /bootstrap/templates/kubernetes/apps/echo/route.yaml.j2
+        apiVersion: gateway.networking.k8s.io/v1
+        kind: HTTPRoute
+        metadata:
+          name: #{ cluster_name }#
+        spec:
+          hostnames: ["echo.#{ bootstrap_cloudflare.domain }#"]
+          parentRefs:
+            - name: internal
+              namespace: network
+        "##,
+    );
+    let t = "bootstrap/templates/kubernetes/apps/echo/route.yaml.j2";
+    let p = f.path(t);
+    let mut c = f.start();
+    // The repo index exists once the first workspace check has published something.
+    c.wait_diagnostics(&uri(&f.path("kubernetes/apps/echo/config.yaml")), |d| !d.is_empty());
+    let at = f.find(t, "- name: internal", 0, "- name: ".len() + 2);
+    let defs = c.definition(&p, at);
+    assert_eq!(defs.len(), 1, "{defs:?}");
+    assert!(defs[0]["uri"].as_str().unwrap().ends_with("kubernetes/apps/network/gateway.yaml"));
+    assert_eq!(defs[0]["range"]["start"]["line"], 3);
+    let md = c.hover_text(&p, at);
+    assert!(md.starts_with("Gateway `internal` in namespace `network`: defined in `kubernetes/apps/network/gateway.yaml` line 4"), "{md}");
+    assert!(md.contains("**Renders to**"), "the line preview stays: {md}");
+    // Template syntax keeps its own meaning.
+    let md = c.hover_text(&p, f.find(t, "cluster_name", 0, 2));
+    assert!(md.starts_with("`cluster_name`"), "{md}");
+}
+
 // ---------------------------------------------------------------- signature help
 
 #[test]

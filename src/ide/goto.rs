@@ -26,7 +26,11 @@ pub fn goto_definition(analysis: &Analysis, path: &Path, offset: usize, index: O
                     }
                 }
             }
-            let Some((u, seg)) = name_at(&src, syntax, offset) else { return Vec::new() };
+            let Some((u, seg)) = name_at(&src, syntax, offset) else {
+                // Outside the template syntax: maybe a Kubernetes reference written literally.
+                let Some(index) = index else { return Vec::new() };
+                return super::object_refs::resolve_in_template(pa, index, &src, offset).map(|(_, _, d)| d).unwrap_or_default();
+            };
             match u.role {
                 NameRole::Variable => {
                     let bound = bindings_before(&src, syntax, offset);

@@ -27,7 +27,7 @@ pub fn hover(analysis: &Analysis, path: &Path, offset: usize, index: Option<&cra
     let pa = analysis.project_for(path)?;
     let show = analysis.settings.show_secrets;
     match pa.role(path) {
-        FileRole::Template { name, .. } => hover_template(pa, path, &name, offset, show),
+        FileRole::Template { name, .. } => hover_template(pa, path, &name, offset, show, index),
         FileRole::Generated { entry } => {
             let text = pa.text(path)?;
             let line = LineIndex::new(&text).line_of(offset);
@@ -77,7 +77,14 @@ pub fn lookup(root: &Value, path: &[String]) -> Value {
     v
 }
 
-fn hover_template(pa: &ProjectAnalysis, path: &Path, name: &str, offset: usize, show: bool) -> Option<HoverResult> {
+fn hover_template(
+    pa: &ProjectAnalysis,
+    path: &Path,
+    name: &str,
+    offset: usize,
+    show: bool,
+    index: Option<&crate::yaml::RepoIndex>,
+) -> Option<HoverResult> {
     let src = pa.text(path)?;
     let syntax = pa.syntax();
     let mut sections = Vec::new();
@@ -94,6 +101,9 @@ fn hover_template(pa: &ProjectAnalysis, path: &Path, name: &str, offset: usize, 
         }
     } else if let Some(s) = describe_block(pa, &src, syntax, offset) {
         sections.push(s);
+    } else if let Some((target, r, defs)) = index.and_then(|i| super::object_refs::resolve_in_template(pa, i, &src, offset)) {
+        range = Some(r);
+        sections.push(super::object_refs::describe(pa, &target, &defs));
     }
     if let Some(preview) = line_preview(pa, name, &src, offset, show) {
         sections.push(preview);

@@ -49,6 +49,22 @@ pub fn resolve(pa: &ProjectAnalysis, index: &RepoIndex, text: &str, offset: usiz
     Some((r.target, r.range.start..r.range.end, unique))
 }
 
+/// [`resolve`] in a template's own text, its tags blanked out (offsets unchanged): a
+/// literal `name:` under `parentRefs` in a template is as much a reference.
+pub fn resolve_in_template(
+    pa: &ProjectAnalysis,
+    index: &RepoIndex,
+    text: &str,
+    offset: usize,
+) -> Option<(ObjectRef, Range<usize>, Vec<FileRange>)> {
+    let tokens = crate::template::syntax::lex(text, pa.syntax());
+    if tokens.iter().any(|t| t.is_tag() && t.span.start <= offset && offset < t.span.end) {
+        return None;
+    }
+    let spans: Vec<Range<usize>> = tokens.iter().filter(|t| t.is_tag()).map(|t| t.span.clone()).collect();
+    resolve(pa, index, &crate::yaml::mask_template(text, &spans), offset)
+}
+
 /// Hover text for a reference: what it names and where that is defined.
 pub fn describe(pa: &ProjectAnalysis, target: &ObjectRef, defs: &[FileRange]) -> String {
     let what = match target {
