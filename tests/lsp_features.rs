@@ -363,6 +363,88 @@ fn references_in_hand_written_yaml_lead_to_the_objects_they_name() {
 }
 
 #[test]
+fn completion_offers_the_objects_a_reference_can_name() {
+    let f = project(
+        r##"
+        //- /kubernetes/apps/network/gateways.yaml
+        apiVersion: gateway.networking.k8s.io/v1
+        kind: Gateway
+        metadata:
+          name: internal
+          namespace: network
+        spec:
+          gatewayClassName: cilium
+          listeners:
+            - {name: http, protocol: HTTP, port: 80}
+        ---
+        apiVersion: gateway.networking.k8s.io/v1
+        kind: Gateway
+        metadata:
+          name: external
+          namespace: network
+        spec:
+          gatewayClassName: cilium
+          listeners:
+            - {name: http, protocol: HTTP, port: 80}
+        //- /kubernetes/flux/repositories.yaml
+        apiVersion: source.toolkit.fluxcd.io/v1
+        kind: HelmRepository
+        metadata:
+          name: bjw-s
+          namespace: flux-system
+        spec:
+          url: https://bjw-s-labs.github.io/helm-charts
+        ---
+        apiVersion: source.toolkit.fluxcd.io/v1
+        kind: GitRepository
+        metadata:
+          name: home-ops
+          namespace: flux-system
+        spec:
+          url: https://example.com/home-ops
+        //- /kubernetes/apps/echo/config.yaml
+        apiVersion: v1
+        kind: ConfigMap
+        metadata:
+          name: echo
+        data:
+          password: hunter2
+        //- /kubernetes/apps/echo/route.yaml
+        apiVersion: gateway.networking.k8s.io/v1
+        kind: HTTPRoute
+        metadata:
+          name: echo
+        spec:
+          parentRefs:
+            - name: 
+        "##,
+    );
+    let route = f.path("kubernetes/apps/echo/route.yaml");
+    let mut c = f.start();
+    c.wait_diagnostics(&uri(&f.path("kubernetes/apps/echo/config.yaml")), |d| !d.is_empty());
+    let t = "kubernetes/apps/echo/route.yaml";
+    let at = f.find(t, "- name: ", 0, "- name: ".len());
+    let items = c.completion(&route, at);
+    assert_eq!(labels(&items), vec!["external", "internal"]);
+    assert_eq!(detail(&items, "internal"), "Gateway in network");
+    assert_eq!(item(&items, "internal")["kind"], 18, "a reference");
+    // A partial name is replaced; a sourceRef offers only the written kind.
+    let hr = "apiVersion: helm.toolkit.fluxcd.io/v2\nkind: HelmRelease\nmetadata:\n  name: echo\nspec:\n  chart:\n    spec:\n      chart: app-template\n      sourceRef:\n        kind: HelmRepository\n        name: \"bj\"\n";
+    let hr_path = f.path("kubernetes/apps/echo/helmrelease.yaml");
+    c.did_open(&hr_path, hr);
+    let line = hr.lines().position(|l| l.contains("name: \"bj")).unwrap() as u32;
+    let items = c.completion(&hr_path, (line, "        name: \"bj".len() as u32));
+    assert_eq!(labels(&items), vec!["bjw-s"], "GitRepositories are not HelmRepositories");
+    assert_eq!(detail(&items, "bjw-s"), "HelmRepository in flux-system");
+    assert_eq!(range_tuple(&item(&items, "bjw-s")["textEdit"]["range"]), (line as u64, 15, line as u64, 17), "inside the quotes");
+    // The same in a template's literal YAML; nothing on a plain key.
+    let tpl = f.path("bootstrap/templates/kubernetes/apps/web/route.yaml.j2");
+    c.did_open(&tpl, "kind: HTTPRoute\nmetadata:\n  name: #{ cluster_name }#\nspec:\n  parentRefs:\n    - name: ex\n");
+    assert_eq!(labels(&c.completion(&tpl, (5, 14))), vec!["external", "internal"]);
+    assert!(c.completion(&route, (3, 8)).is_empty(), "metadata.name names nothing");
+}
+
+#[test]
 fn references_written_literally_in_a_template_resolve_too() {
     let f = project(
         r##"

@@ -26,6 +26,8 @@ pub enum ItemKind {
     Keyword,
     File,
     Method,
+    /// A Kubernetes object the repo defines (Gateway, Secret, Flux source).
+    Object,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -39,15 +41,30 @@ pub struct CompletionItem {
     pub insert: String,
 }
 
-pub fn complete(analysis: &Analysis, path: &Path, offset: usize) -> Vec<CompletionItem> {
+/// `index`: the repo index, for the names of Kubernetes references (none while it is built).
+pub fn complete(analysis: &Analysis, path: &Path, offset: usize, index: Option<&crate::yaml::RepoIndex>) -> Vec<CompletionItem> {
     let Some(pa) = analysis.project_for(path) else { return Vec::new() };
-    if !matches!(pa.role(path), FileRole::Template { .. }) {
-        return Vec::new();
-    }
     let Some(src) = pa.text(path) else { return Vec::new() };
+    let offset = offset.min(src.len());
+    match pa.role(path) {
+        FileRole::Template { .. } => {}
+        FileRole::Other if path.extension().is_some_and(|e| e == "yaml" || e == "yml") => {
+            return index.map(|i| object_items(i, &src, offset)).unwrap_or_default();
+        }
+        _ => return Vec::new(),
+    }
     let syntax = pa.syntax();
     let show = analysis.settings.show_secrets;
-    let Some(ctx) = completing_at(&src, syntax, offset.min(src.len())) else { return Vec::new() };
+    let Some(ctx) = completing_at(&src, syntax, offset) else {
+        // Outside the tags: maybe the name of a Kubernetes reference, written literally.
+        let Some(index) = index else { return Vec::new() };
+        let tokens = lex(&src, syntax);
+        if tokens.iter().any(|t| t.is_tag() && t.span.start < offset && offset < t.span.end) {
+            return Vec::new(); // inside a comment tag
+        }
+        let spans: Vec<Range<usize>> = tokens.iter().filter(|t| t.is_tag()).map(|t| t.span.clone()).collect();
+        return object_items(index, &crate::yaml::mask_template(&src, &spans), offset);
+    };
     let mut items = match ctx {
         Completing::Name { prefix, partial, replace, in_brackets } => {
             if prefix.is_empty() {
@@ -88,6 +105,12 @@ pub fn complete(analysis: &Analysis, path: &Path, offset: usize) -> Vec<Completi
     items.sort_by(|a, b| a.label.cmp(&b.label));
     items.dedup_by(|a, b| a.label == b.label);
     items
+}
+
+/// Names of the objects a Kubernetes reference at `offset` can name.
+fn object_items(index: &crate::yaml::RepoIndex, text: &str, offset: usize) -> Vec<CompletionItem> {
+    let Some(choices) = super::object_refs::complete(index, text, offset) else { return Vec::new() };
+    choices.names.into_iter().map(|(name, detail)| item(&name, ItemKind::Object, Some(detail), None, choices.replace.clone())).collect()
 }
 
 fn item(label: &str, kind: ItemKind, detail: Option<String>, documentation: Option<String>, replace: Range<usize>) -> CompletionItem {

@@ -65,6 +65,50 @@ pub fn resolve_in_template(
     resolve(pa, index, &crate::yaml::mask_template(text, &spans), offset)
 }
 
+/// Typed where a reference's name goes to learn what kind of object belongs there (the
+/// value may still be empty); not a name anyone writes.
+const PROBE: &str = "homelabLspProbe";
+
+/// The names a reference being typed can take.
+pub struct NameChoices {
+    /// The bytes the chosen name replaces.
+    pub replace: Range<usize>,
+    /// (name, detail such as `Gateway in network`), sorted.
+    pub names: Vec<(String, String)>,
+}
+
+/// Names that fit the reference being typed at `offset`: every Gateway for a
+/// `parentRefs` entry, every Secret for a `secretKeyRef`, the sources of the written `kind`
+/// for a `sourceRef`.
+pub fn complete(index: &RepoIndex, text: &str, offset: usize) -> Option<NameChoices> {
+    if !text.is_char_boundary(offset) {
+        return None;
+    }
+    let probed = format!("{}{PROBE}{}", &text[..offset], &text[offset..]);
+    let r = reference_at(&probed, offset)?;
+    let mut start = r.range.start.min(offset);
+    if matches!(text.as_bytes().get(start), Some(b'"' | b'\'')) {
+        start += 1; // keep the quote
+    }
+    let in_ns = |label: &str, ns: &Option<String>| match ns {
+        Some(ns) => format!("{label} in {ns}"),
+        None => label.to_string(),
+    };
+    let mut names: Vec<(String, String)> = match &r.target {
+        ObjectRef::Gateway { .. } => index.gateways.iter().map(|g| (g.name.clone(), in_ns("Gateway", &g.namespace))).collect(),
+        ObjectRef::Secret { .. } => index.secrets.iter().map(|s| (s.name.clone(), in_ns("Secret", &s.namespace))).collect(),
+        ObjectRef::Source { kind, .. } => index
+            .sources
+            .iter()
+            .filter(|s| kind.as_ref().is_none_or(|k| k == &s.kind))
+            .map(|s| (s.name.clone(), in_ns(&s.kind, &s.namespace)))
+            .collect(),
+    };
+    names.sort();
+    names.dedup();
+    Some(NameChoices { replace: start..offset, names })
+}
+
 /// Hover text for a reference: what it names and where that is defined.
 pub fn describe(pa: &ProjectAnalysis, target: &ObjectRef, defs: &[FileRange]) -> String {
     let what = match target {

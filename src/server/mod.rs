@@ -978,8 +978,9 @@ impl LanguageServer for Backend {
         let (path, offset) = self.locate(&params.text_document_position)?;
         let analysis = self.snapshot();
         let enc = self.encoding();
+        let index = self.cached_index(&analysis, &path);
         run("completion", move || {
-            let items = ide::completion::complete(&analysis, &path, offset);
+            let items = ide::completion::complete(&analysis, &path, offset, index.as_deref());
             if items.is_empty() {
                 return None;
             }
@@ -997,6 +998,7 @@ impl LanguageServer for Backend {
                         ide::completion::ItemKind::Keyword => CompletionItemKind::KEYWORD,
                         ide::completion::ItemKind::File => CompletionItemKind::FILE,
                         ide::completion::ItemKind::Method => CompletionItemKind::METHOD,
+                        ide::completion::ItemKind::Object => CompletionItemKind::REFERENCE,
                     }),
                     detail: i.detail,
                     documentation: i
