@@ -216,6 +216,16 @@ b: 3
     let d = got.iter().find(|d| d.code == "generated-file").expect("generated-file");
     assert_eq!(d.related[0].path, root.join("templates/app.yaml.j2"));
     assert!(d.message.contains("templates/app.yaml.j2"), "{}", d.message);
+    // Both offer to put back what makejinja writes, as an edit of the whole file.
+    for (pa, code, text) in [
+        (analysis(&root, &[]), "drift", "a: 1\nb: 3\n"),
+        (analysis(&root, &[("app.yaml", "a: 1\nb: 3\nc: typed\n")]), "generated-file", "a: 1\nb: 3\nc: typed\n"),
+    ] {
+        let got = diags(&pa, "app.yaml");
+        let d = got.iter().find(|d| d.code == code).unwrap();
+        let fix = d.fixes.iter().find(|f| f.title == "Replace with a fresh render of templates/app.yaml.j2").expect("restore fix");
+        assert_eq!(fix.edits, vec![(root.join("app.yaml"), 0..text.len(), "a: 1\nb: 2\n".to_string())]);
+    }
 }
 
 #[test]

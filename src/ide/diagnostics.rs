@@ -536,6 +536,7 @@ fn generated_diagnostics(pa: &ProjectAnalysis, path: &Path, text: &str, entry: &
             format!("generated from {rel} by makejinja; `task configure` will overwrite this — edit the template instead"),
         );
         d.related.push(RelatedInfo { path: entry.source.clone(), range: None, message: "the template".into() });
+        d.fixes.extend(restore_fix(pa, entry, path, text, &rel));
         out.push(d);
     }
     // Drift: the committed file differs from a fresh render of its template.
@@ -555,10 +556,24 @@ fn generated_diagnostics(pa: &ProjectAnalysis, path: &Path, text: &str, entry: &
                 ),
             );
             d.related.push(RelatedInfo { path: entry.source.clone(), range: None, message: "the template".into() });
+            d.fixes.extend(restore_fix(pa, entry, path, text, &rel));
             out.push(d);
         }
     }
     out
+}
+
+/// Replaces a generated file's whole text with a fresh render of its template: what
+/// `task configure` would write, proposed as an edit. Not offered when the template uses
+/// `encrypt`, whose bcrypt hashes only a real render produces.
+fn restore_fix(pa: &ProjectAnalysis, entry: &crate::workspace::InventoryEntry, path: &Path, text: &str, rel: &str) -> Option<FixIt> {
+    let source = pa.text(&entry.source)?;
+    if source.contains("encrypt") {
+        return None;
+    }
+    let fresh = pa.renderer().render(&entry.name).ok()?;
+    (fresh != text)
+        .then(|| FixIt { title: format!("Replace with a fresh render of {rel}"), edits: vec![(path.to_path_buf(), 0..text.len(), fresh)] })
 }
 
 /// Plain YAML files of the project (not templates, not generated outputs).
