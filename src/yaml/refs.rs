@@ -34,6 +34,18 @@ pub struct RefAt {
 
 /// The reference whose name is at `offset` of `text`, if any.
 pub fn reference_at(text: &str, offset: usize) -> Option<RefAt> {
+    // Every reference is a `name:` or `existingSecret:` value: skip the parse elsewhere
+    // (hover runs on every pointer move).
+    let at = offset.min(text.len());
+    if !text.is_char_boundary(at) {
+        return None;
+    }
+    let line_start = text[..at].rfind('\n').map_or(0, |i| i + 1);
+    let line_end = text[at..].find('\n').map_or(text.len(), |i| at + i);
+    let line = &text[line_start..line_end];
+    if !line.contains("name:") && !line.contains("existingSecret:") {
+        return None;
+    }
     let stream = tree::parse(text);
     let doc = stream.docs.iter().find(|d| d.range.start <= offset && offset <= d.range.end)?;
     visit(doc, doc.root?, None, None, offset, 0)
