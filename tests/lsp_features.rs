@@ -495,6 +495,51 @@ fn references_written_literally_in_a_template_resolve_too() {
     assert!(md.starts_with("`cluster_name`"), "{md}");
 }
 
+// ---------------------------------------------------------------- document highlights
+
+#[test]
+fn document_highlights_follow_bindings_keys_and_filters() {
+    let f = project(
+        r##"
+        //- /bootstrap/templates/app.yaml.j2
+        #% for node in nodes %#
+        - #{ node.name }# #{ node.address }#
+        #% endfor %#
+        #% for node in nodes %##{ node }##% endfor %#
+        #{ cluster_name }# #{ cluster_name | upper }# #{ bootstrap_cloudflare.domain }# #{ bootstrap_cloudflare.api_token | upper }#
+        "##,
+    );
+    let t = "bootstrap/templates/app.yaml.j2";
+    let p = f.path(t);
+    let mut c = f.start();
+    let mut marks = |at: (u32, u32)| -> Vec<(String, u64)> {
+        let r = c.ok("textDocument/documentHighlight", Client::pos_params(&p, at));
+        r.as_array()
+            .map(|a| {
+                a.iter()
+                    .map(|h| {
+                        let s = &h["range"]["start"];
+                        (format!("{}:{}", s["line"], s["character"]), h["kind"].as_u64().unwrap_or(0))
+                    })
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    // The first loop's `node`: its binding (write = 3) and its two uses (read = 2), not the
+    // second loop's.
+    let first = vec![("0:7".to_string(), 3), ("1:5".to_string(), 2), ("1:21".to_string(), 2)];
+    assert_eq!(marks(f.find(t, "node.name", 0, 1)), first);
+    assert_eq!(marks((0, 8)), first, "from the binding itself");
+    assert_eq!(marks(f.find(t, "#{ node }#", 0, 4)), vec![("3:7".to_string(), 3), ("3:26".to_string(), 2)]);
+    // Data keys by the segment under the cursor.
+    assert_eq!(marks(f.find(t, "cluster_name }#", 0, 2)), vec![("4:3".to_string(), 2), ("4:22".to_string(), 2)]);
+    assert_eq!(marks(f.find(t, "bootstrap_cloudflare.domain", 0, 2)).len(), 2);
+    assert_eq!(marks(f.find(t, ".domain", 0, 2)), vec![("4:70".to_string(), 2)]);
+    // Filters by name.
+    assert_eq!(marks(f.find(t, "upper", 0, 1)).len(), 2);
+    assert!(marks((2, 3)).is_empty(), "nothing on a statement keyword");
+}
+
 // ---------------------------------------------------------------- signature help
 
 #[test]

@@ -5,6 +5,7 @@ pub mod completion;
 pub mod cursor;
 pub mod diagnostics;
 pub mod goto;
+pub mod highlight;
 pub mod hover;
 pub mod inlay;
 pub mod navigation;

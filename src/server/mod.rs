@@ -749,6 +749,7 @@ impl LanguageServer for Backend {
                 }),
                 definition_provider: Some(OneOf::Left(true)),
                 references_provider: Some(OneOf::Left(true)),
+                document_highlight_provider: Some(OneOf::Left(true)),
                 rename_provider: Some(OneOf::Right(RenameOptions {
                     prepare_provider: Some(true),
                     work_done_progress_options: Default::default(),
@@ -1093,6 +1094,34 @@ impl LanguageServer for Backend {
             } else {
                 Some(refs)
             }
+        })
+        .await
+    }
+
+    async fn document_highlight(&self, params: DocumentHighlightParams) -> RpcResult<Option<Vec<DocumentHighlight>>> {
+        self.settled().await;
+        let (path, offset) = self.locate(&params.text_document_position_params)?;
+        let analysis = self.snapshot();
+        let enc = self.encoding();
+        run("documentHighlight", move || {
+            let found = ide::highlight::document_highlights(&analysis, &path, offset);
+            if found.is_empty() {
+                return None;
+            }
+            let text = analysis.text(&path);
+            let idx = LineIndex::new(&text);
+            Some(
+                found
+                    .into_iter()
+                    .map(|(r, kind)| DocumentHighlight {
+                        range: idx.range(&r, enc),
+                        kind: Some(match kind {
+                            ide::highlight::HighlightKind::Write => DocumentHighlightKind::WRITE,
+                            ide::highlight::HighlightKind::Read => DocumentHighlightKind::READ,
+                        }),
+                    })
+                    .collect(),
+            )
         })
         .await
     }
