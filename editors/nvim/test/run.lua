@@ -698,6 +698,21 @@ check('workspace/symbol finds the data key', function()
   fail('%d symbols for %q, none named so (first: %s)', #result, ident, result[1].name)
 end)
 
+check('documentHighlight marks the uses of the key', function()
+  need_client()
+  local params = position_params(tbuf, expr_line, expr_col + math.min(1, #ident - 1))
+  local result = request(tbuf, 'textDocument/documentHighlight', params)
+  if is_nil(result) or #result == 0 then
+    fail('no highlights for %s at %s:%d:%d', ident, template_rel, expr_line + 1, expr_col + 2)
+  end
+  for _, h in ipairs(result) do
+    if h.range.start.line == expr_line then
+      return string.format('%d highlight(s) of %s', #result, ident)
+    end
+  end
+  fail('%d highlights, none on line %d', #result, expr_line + 1)
+end)
+
 check('homelab/renderedPreview returns text and a line map', function()
   local result = request(tbuf, homelab.methods.rendered_preview, { uri = vim.uri_from_bufnr(tbuf) })
   if is_nil(result) or type(result.text) ~= 'string' then
