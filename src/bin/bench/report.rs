@@ -428,7 +428,7 @@ pub fn render(cfg: &Config, results: &[WorkloadResult], elapsed: Duration) -> St
             ],
             &yls_rows,
         ));
-        s.push_str("\nhomelab-lsp answers hover/completion on plain YAML with nothing (its features are in templates): its row is the request floor. yaml-language-server has a local Kubernetes-shaped schema (no network) and only the opened files; homelab-lsp holds the whole repo.\n");
+        s.push_str("\nOn plain YAML homelab-lsp answers hover and completion only on references (a `name:` under parentRefs, secretKeyRef, sourceRef, …; the line is parsed then) and with nothing elsewhere. yaml-language-server has a local Kubernetes-shaped schema (no network) and only the opened files; homelab-lsp holds the whole repo.\n");
     }
 
     let gen: Vec<&WorkloadResult> = results.iter().filter(|r| matches!(r.workload.kind, Kind::Generated(_))).collect();
