@@ -327,3 +327,51 @@ fn inlay_hints_on_every_corpus_template_never_show_secrets() {
         assert!(in_loops > 0, "{corpus}: no hint inside a loop");
     }
 }
+
+/// Every position kind of request at many places of real files (templates, generated and
+/// hand-written YAML, data files) answers without an error: a panic in a handler would
+/// come back as one.
+#[test]
+fn requests_anywhere_in_corpus_files_never_fail() {
+    for corpus in ["cluster-template-bootstrap", "cluster-template-bootstrap-k3s", "cluster-template-yaml"] {
+        requests_anywhere(corpus);
+    }
+}
+
+fn requests_anywhere(corpus: &str) {
+    let Some((_dir, root, project)) = open_corpus(corpus) else { return };
+    let mut files: Vec<PathBuf> = template_files(&project).into_iter().step_by(3).collect();
+    files.extend(project.data_files.iter().map(|d| d.path.clone()));
+    files.extend(project.inventory.templates().filter(|e| e.output.is_file()).step_by(9).map(|e| e.output.clone()));
+    let mut c = Client::start(ClientOptions { folders: vec![root.clone()], ..Default::default() });
+    let mut asked = 0;
+    for file in &files {
+        let Ok(text) = std::fs::read_to_string(file) else { continue };
+        // Offsets spread over the file, on char boundaries, the end included.
+        let mut offsets: Vec<usize> = (0..text.len()).step_by(37).filter(|&o| text.is_char_boundary(o)).collect();
+        offsets.push(text.len());
+        for o in offsets {
+            let pos = position(&text, o);
+            let p = Client::pos_params(file, pos);
+            for method in [
+                "textDocument/hover",
+                "textDocument/completion",
+                "textDocument/definition",
+                "textDocument/signatureHelp",
+                "textDocument/documentHighlight",
+            ] {
+                if let Err(e) = c.request(method, p.clone()) {
+                    panic!("{method} at {}:{}:{} failed: {e}", file.display(), pos.0 + 1, pos.1 + 1);
+                }
+                asked += 1;
+            }
+        }
+        let end = position(&text, text.len());
+        let range = json!({"start": {"line": 0, "character": 0}, "end": {"line": end.0, "character": end.1}});
+        c.request("textDocument/inlayHint", json!({"textDocument": {"uri": uri(file)}, "range": range}))
+            .unwrap_or_else(|e| panic!("inlayHint on {} failed: {e}", file.display()));
+    }
+    c.request("workspace/symbol", json!({"query": "a"})).expect("workspace/symbol");
+    eprintln!("{corpus}: {asked} requests over {} files, none failed", files.len());
+    assert!(asked > 1000, "only {asked} requests");
+}
