@@ -62,8 +62,7 @@ pub fn complete(analysis: &Analysis, path: &Path, offset: usize, index: Option<&
         if tokens.iter().any(|t| t.is_tag() && t.span.start < offset && offset < t.span.end) {
             return Vec::new(); // inside a comment tag
         }
-        let spans: Vec<Range<usize>> = tokens.iter().filter(|t| t.is_tag()).map(|t| t.span.clone()).collect();
-        return object_items(index, &crate::yaml::mask_template(&src, &spans), offset);
+        return object_items(index, &super::template_as_yaml(&src, &tokens), offset);
     };
     let mut items = match ctx {
         Completing::Name { prefix, partial, replace, in_brackets } => {

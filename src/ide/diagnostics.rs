@@ -471,8 +471,7 @@ fn literal_credentials(
     if !output.extension().is_some_and(|e| e == "yaml" || e == "yml") {
         return Vec::new();
     }
-    let spans: Vec<Range<usize>> = tokens.iter().filter(|t| t.is_tag()).map(|t| t.span.clone()).collect();
-    let masked = yaml::mask_template(text, &spans);
+    let masked = super::template_as_yaml(text, tokens);
     let opts = CheckOptions { check_references: false, yaml_syntax: false };
     yaml::check(&masked, &output, index, &opts)
         .into_iter()
@@ -528,6 +527,8 @@ fn generated_diagnostics(pa: &ProjectAnalysis, path: &Path, text: &str, entry: &
     let rel = entry.source.strip_prefix(&pa.project.config.root).unwrap_or(&entry.source).display().to_string();
     let on_disk = crate::workspace::vfs::read_text_file(path).ok();
     let edited = pa.docs.contains_key(path) && on_disk.as_deref() != Some(text);
+    // One render serves the drift check and both quick fixes.
+    let fresh = pa.renderer().render(&entry.name).ok();
     if edited {
         let mut d = Diag::new(
             "generated-file",
@@ -536,11 +537,11 @@ fn generated_diagnostics(pa: &ProjectAnalysis, path: &Path, text: &str, entry: &
             format!("generated from {rel} by makejinja; `task configure` will overwrite this — edit the template instead"),
         );
         d.related.push(RelatedInfo { path: entry.source.clone(), range: None, message: "the template".into() });
-        d.fixes.extend(restore_fix(pa, entry, path, text, &rel));
+        d.fixes.extend(fresh.as_deref().and_then(|f| restore_fix(pa, entry, path, text, &rel, f)));
         out.push(d);
     }
     // Drift: the committed file differs from a fresh render of its template.
-    if let (Some(disk), Ok(fresh)) = (on_disk.as_deref(), pa.renderer().render(&entry.name)) {
+    if let (Some(disk), Some(fresh)) = (on_disk.as_deref(), fresh.as_deref()) {
         if !edited && disk != fresh {
             let first = disk
                 .lines()
@@ -556,7 +557,7 @@ fn generated_diagnostics(pa: &ProjectAnalysis, path: &Path, text: &str, entry: &
                 ),
             );
             d.related.push(RelatedInfo { path: entry.source.clone(), range: None, message: "the template".into() });
-            d.fixes.extend(restore_fix(pa, entry, path, text, &rel));
+            d.fixes.extend(restore_fix(pa, entry, path, text, &rel, fresh));
             out.push(d);
         }
     }
@@ -566,14 +567,21 @@ fn generated_diagnostics(pa: &ProjectAnalysis, path: &Path, text: &str, entry: &
 /// Replaces a generated file's whole text with a fresh render of its template: what
 /// `task configure` would write, proposed as an edit. Not offered when the template uses
 /// `encrypt`, whose bcrypt hashes only a real render produces.
-fn restore_fix(pa: &ProjectAnalysis, entry: &crate::workspace::InventoryEntry, path: &Path, text: &str, rel: &str) -> Option<FixIt> {
-    let source = pa.text(&entry.source)?;
-    if source.contains("encrypt") {
+fn restore_fix(
+    pa: &ProjectAnalysis,
+    entry: &crate::workspace::InventoryEntry,
+    path: &Path,
+    text: &str,
+    rel: &str,
+    fresh: &str,
+) -> Option<FixIt> {
+    if pa.text(&entry.source)?.contains("encrypt") {
         return None;
     }
-    let fresh = pa.renderer().render(&entry.name).ok()?;
-    (fresh != text)
-        .then(|| FixIt { title: format!("Replace with a fresh render of {rel}"), edits: vec![(path.to_path_buf(), 0..text.len(), fresh)] })
+    (fresh != text).then(|| FixIt {
+        title: format!("Replace with a fresh render of {rel}"),
+        edits: vec![(path.to_path_buf(), 0..text.len(), fresh.to_string())],
+    })
 }
 
 /// Plain YAML files of the project (not templates, not generated outputs).

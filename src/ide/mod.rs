@@ -173,6 +173,13 @@ impl ProjectAnalysis {
     }
 }
 
+/// A template read as YAML: every tag blanked out, newlines and byte offsets kept, so YAML
+/// positions are template positions (what the literal-YAML features of templates parse).
+pub(crate) fn template_as_yaml(text: &str, tokens: &[crate::template::syntax::Token]) -> String {
+    let spans: Vec<Range<usize>> = tokens.iter().filter(|t| t.is_tag()).map(|t| t.span.clone()).collect();
+    crate::yaml::mask_template(text, &spans)
+}
+
 /// The projects of the workspace, each with the open documents.
 #[derive(Clone, Default)]
 pub struct Analysis {

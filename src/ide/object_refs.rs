@@ -61,8 +61,7 @@ pub fn resolve_in_template(
     if tokens.iter().any(|t| t.is_tag() && t.span.start <= offset && offset < t.span.end) {
         return None;
     }
-    let spans: Vec<Range<usize>> = tokens.iter().filter(|t| t.is_tag()).map(|t| t.span.clone()).collect();
-    resolve(pa, index, &crate::yaml::mask_template(text, &spans), offset)
+    resolve(pa, index, &super::template_as_yaml(text, &tokens), offset)
 }
 
 /// Typed where a reference's name goes to learn what kind of object belongs there (the
