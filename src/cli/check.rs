@@ -104,16 +104,15 @@ fn file_reports(
     index: &crate::yaml::RepoIndex,
     rules: &HashMap<String, String>,
 ) -> Vec<Report> {
-    let mut reports = Vec::new();
-    {
-        let Some(text) = pa.text(file) else { return reports };
-        let idx = LineIndex::new(&text);
-        for d in file_diagnostics(pa, file, Some(index)) {
-            let Some(sev) = apply_rule(&d, rules) else { continue };
+    let Some(text) = pa.text(file) else { return Vec::new() };
+    let idx = LineIndex::new(&text);
+    file_diagnostics(pa, file, Some(index))
+        .into_iter()
+        .filter_map(|d| {
+            let sev = apply_rule(&d, rules)?;
             let (l1, c1) = idx.line_col(&text, d.range.start);
             let (l2, c2) = idx.line_col(&text, d.range.end);
-            let source_line = text.lines().nth(l1).unwrap_or_default().to_string();
-            reports.push(Report {
+            Some(Report {
                 path: file.strip_prefix(root).unwrap_or(file).to_string_lossy().into_owned(),
                 line: l1 + 1,
                 column: c1 + 1,
@@ -122,11 +121,10 @@ fn file_reports(
                 severity: severity_name(sev),
                 code: d.code,
                 message: d.message,
-                source_line,
-            });
-        }
-    }
-    reports
+                source_line: text.lines().nth(l1).unwrap_or_default().to_string(),
+            })
+        })
+        .collect()
 }
 
 pub fn run(root: Option<&Path>, format: Format, fail_on: FailOn, rule_args: &[String]) -> i32 {
