@@ -100,6 +100,9 @@ pub fn inlay_hints(analysis: &Analysis, path: &Path, range: Range<usize>) -> Vec
 /// Iterations shown in a loop's hint.
 const SHOWN_ITERATIONS: usize = 3;
 
+/// The names one loop iteration binds, with their values.
+type Iteration = Vec<(String, Value)>;
+
 /// A `for` block: the names it binds, its iterable and condition, and the byte range of
 /// its body.
 struct ForLoop {
@@ -107,6 +110,8 @@ struct ForLoop {
     iterable: String,
     condition: Option<String>,
     body: Range<usize>,
+    /// [`iterations`], evaluated for the first hint of the body and shared by the others.
+    items: std::cell::OnceCell<Option<Vec<Iteration>>>,
 }
 
 fn for_loops(src: &str, tokens: &[crate::template::syntax::Token]) -> Vec<ForLoop> {
@@ -146,6 +151,7 @@ fn for_loops(src: &str, tokens: &[crate::template::syntax::Token]) -> Vec<ForLoo
                     iterable: src[toks[in_at].range.end..iter_end].trim().to_string(),
                     condition,
                     body: t.span.end..usize::MAX,
+                    items: Default::default(),
                 });
             }
             Some("endfor") => {
@@ -164,11 +170,11 @@ fn for_loops(src: &str, tokens: &[crate::template::syntax::Token]) -> Vec<ForLoo
 /// The values `expr` prints in the first iterations of `l`, and how many times the loop
 /// runs; `None` when the loop cannot be evaluated with the data alone.
 fn loop_values(renderer: &crate::template::Renderer, l: &ForLoop, expr: &str) -> Option<(Vec<String>, usize)> {
-    let items = iterations(renderer, l)?;
+    let items = l.items.get_or_init(|| iterations(renderer, l)).as_ref()?;
     let n = items.len();
     let mut out = Vec::new();
-    for (i, names) in items.into_iter().enumerate().take(SHOWN_ITERATIONS) {
-        let mut names = names;
+    for (i, names) in items.iter().enumerate().take(SHOWN_ITERATIONS) {
+        let mut names = names.clone();
         names.push((
             "loop".to_string(),
             map([
@@ -191,7 +197,7 @@ fn loop_values(renderer: &crate::template::Renderer, l: &ForLoop, expr: &str) ->
 }
 
 /// The loop's iterations as the names they bind (items the condition drops left out).
-fn iterations(renderer: &crate::template::Renderer, l: &ForLoop) -> Option<Vec<Vec<(String, Value)>>> {
+fn iterations(renderer: &crate::template::Renderer, l: &ForLoop) -> Option<Vec<Iteration>> {
     let iterable = renderer.eval_expression(&l.iterable).ok()?;
     let mut out = Vec::new();
     for item in iterable.try_iter().ok()? {
