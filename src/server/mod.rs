@@ -49,6 +49,15 @@ pub struct Backend {
     checking: Arc<dashmap::DashMap<PathBuf, ()>>,
 }
 
+/// A watched file that changed without needing its project reloaded.
+struct ChangedFile {
+    root: PathBuf,
+    path: PathBuf,
+    /// Hand-written YAML, whose definitions the repo index holds (a generated output's are
+    /// its template's render).
+    in_index: bool,
+}
+
 /// Unmarks a document's diagnostics run if it ends other than normally (a panic).
 struct InFlight {
     checking: Arc<dashmap::DashMap<PathBuf, ()>>,
@@ -383,26 +392,23 @@ impl Backend {
     /// are re-checked, and the repo index is patched with what each file now defines. Only
     /// when that changed (a Gateway, Secret or Flux source added, renamed or removed) do the
     /// other files' reference checks need a whole-workspace run.
-    async fn update_plain_files(&self, changed: Vec<(PathBuf, PathBuf)>) {
+    async fn update_plain_files(&self, changed: Vec<ChangedFile>) {
         if changed.is_empty() {
             return;
         }
         // A burst (`task configure` rewriting every generated file, a branch switch) is one
         // sequential workspace run over a rebuilt index, not hundreds of patches and checks.
         if changed.len() > MAX_SINGLE_FILE_RECHECKS {
-            for (root, _) in &changed {
-                self.indexes.remove(root);
+            for c in &changed {
+                self.indexes.remove(&c.root);
             }
             self.schedule_publish_all();
             return;
         }
         let mut definitions_changed = false;
-        for (root, path) in &changed {
+        // Generated outputs are not in the index (their templates' renders are).
+        for ChangedFile { root, path, .. } in changed.iter().filter(|c| c.in_index) {
             let Some(index) = self.indexes.get(root).map(|i| i.clone()) else { continue };
-            let is_plain = lock(&self.state).projects.get(root).is_some_and(|p| ide::diagnostics::is_plain_yaml(p, path));
-            if !is_plain {
-                continue; // generated outputs are not in the index (their templates' renders are)
-            }
             let open = lock(&self.state).docs.get_mut(path).map(|d| d.text());
             let (path2, before) = (path.clone(), index.clone());
             let patched = tokio::task::spawn_blocking(move || {
@@ -426,8 +432,8 @@ impl Backend {
         if definitions_changed {
             self.schedule_publish_all();
         } else {
-            for (_, path) in changed {
-                self.schedule(path);
+            for c in changed {
+                self.schedule(c.path);
             }
         }
     }
@@ -926,7 +932,7 @@ impl LanguageServer for Backend {
         let mut roots: Vec<PathBuf> = Vec::new();
         let mut new_configs = false;
         // Hand-written YAML and generated outputs, by root: no reload needed.
-        let mut light: Vec<(PathBuf, PathBuf)> = Vec::new();
+        let mut light: Vec<ChangedFile> = Vec::new();
         {
             let st = lock(&self.state);
             for change in &params.changes {
@@ -941,9 +947,8 @@ impl LanguageServer for Backend {
                 }
                 let Some(root) = st.root_for(&path) else { continue };
                 match st.projects.get(&root) {
-                    Some(p) if ide::diagnostics::is_plain_yaml(p, &path) || p.inventory.by_output(&path).is_some() => {
-                        light.push((root, path));
-                    }
+                    Some(p) if ide::diagnostics::is_plain_yaml(p, &path) => light.push(ChangedFile { root, path, in_index: true }),
+                    Some(p) if p.inventory.by_output(&path).is_some() => light.push(ChangedFile { root, path, in_index: false }),
                     // `.git`, `node_modules`, `.github/…` and the like: nothing reads them.
                     Some(p) if ide::diagnostics::is_ignored(p, &path) => {}
                     // Anything else under a project can change its inventory, data or plugin.
@@ -970,7 +975,7 @@ impl LanguageServer for Backend {
             self.schedule_publish_all();
         }
         // A reloaded root re-checks everything anyway.
-        light.retain(|(root, _)| !roots.contains(root));
+        light.retain(|c| !roots.contains(&c.root));
         self.update_plain_files(light).await;
     }
 
