@@ -187,27 +187,7 @@ env:
 #[test]
 fn a_repository_without_templates_gets_the_yaml_checks() {
     let tmp = tempfile::tempdir().unwrap();
-    write_fixture(
-        tmp.path(),
-        r##"
-//- /.sops.yaml
-creation_rules: []
-//- /kubernetes/apps/echo/route.yaml
-apiVersion: gateway.networking.k8s.io/v1
-kind: HTTPRoute
-metadata:
-  name: echo
-spec:
-  hostnames: [echo.example.com]
-//- /kubernetes/apps/echo/config.yaml
-apiVersion: v1
-kind: ConfigMap
-metadata:
-  name: echo
-data:
-  password: hunter2
-"##,
-    );
+    write_fixture(tmp.path(), PLAIN_REPO);
     let sub = tmp.path().join("kubernetes/apps");
     let (code, stdout, stderr) = run_cli(&["check", "--format", "json"], &sub);
     assert_eq!(code, 1, "an error was found: {stderr}");

@@ -113,8 +113,6 @@ fn a_burst_of_edits_ends_with_the_diagnostics_of_the_last_version() {
     assert!(publishes.len() < 40, "a burst is coalesced, not checked once per edit: {} publishes", publishes.len());
 }
 
-const GATEWAY: &str = "apiVersion: gateway.networking.k8s.io/v1\nkind: Gateway\nmetadata:\n  name: internal\n  namespace: network\nspec:\n  gatewayClassName: cilium\n  listeners:\n    - {name: http, protocol: HTTP, port: 80}\n";
-
 #[test]
 fn plain_yaml_changed_on_disk_is_rechecked_without_reloading_the_project() {
     let f = project(
@@ -168,15 +166,15 @@ fn plain_yaml_changed_on_disk_is_rechecked_without_reloading_the_project() {
     // A new Gateway: the route elsewhere now resolves.
     let gateway = f.path("kubernetes/apps/network/gateway.yaml");
     std::fs::create_dir_all(gateway.parent().unwrap()).unwrap();
-    std::fs::write(&gateway, GATEWAY).unwrap();
+    std::fs::write(&gateway, support::gateway_yaml("internal", "network")).unwrap();
     c.watched(&[(&gateway, 1)]);
     c.wait_diagnostics(&route, |d| d.is_empty());
 
     // Renamed, then deleted: the reference is unknown again each time.
-    std::fs::write(&gateway, GATEWAY.replace("name: internal", "name: other")).unwrap();
+    std::fs::write(&gateway, support::gateway_yaml("other", "network")).unwrap();
     c.watched(&[(&gateway, 2)]);
     c.wait_diagnostics(&route, has("unknown-gateway"));
-    std::fs::write(&gateway, GATEWAY).unwrap();
+    std::fs::write(&gateway, support::gateway_yaml("internal", "network")).unwrap();
     c.watched(&[(&gateway, 2)]);
     c.wait_diagnostics(&route, |d| d.is_empty());
     std::fs::remove_file(&gateway).unwrap();
@@ -217,7 +215,7 @@ fn a_burst_of_files_changed_on_disk_rebuilds_the_index_once() {
     }
     let gateway = f.path("kubernetes/apps/network/gateway.yaml");
     std::fs::create_dir_all(gateway.parent().unwrap()).unwrap();
-    std::fs::write(&gateway, GATEWAY).unwrap();
+    std::fs::write(&gateway, support::gateway_yaml("internal", "network")).unwrap();
     paths.push(gateway);
     let changes: Vec<(&std::path::Path, u32)> = paths.iter().map(|p| (p.as_path(), 1)).collect();
     c.watched(&changes);
@@ -226,19 +224,7 @@ fn a_burst_of_files_changed_on_disk_rebuilds_the_index_once() {
 
 #[test]
 fn a_repository_without_templates_is_checked_as_you_type() {
-    let f = Fixture::new(
-        r##"
-        //- /.sops.yaml
-        creation_rules: []
-        //- /kubernetes/apps/echo/route.yaml
-        apiVersion: gateway.networking.k8s.io/v1
-        kind: HTTPRoute
-        metadata:
-          name: echo
-        spec:
-          hostnames: [echo.example.com]
-        "##,
-    );
+    let f = Fixture::new(support::PLAIN_REPO);
     let p = f.path("kubernetes/apps/echo/route.yaml");
     let mut c = f.start();
     c.wait_diagnostics(&uri(&p), has("missing-parent-refs"));

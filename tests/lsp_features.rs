@@ -5,6 +5,8 @@
 mod lsp;
 mod support;
 
+use support::{fixture_file, gateway_yaml, helm_repository_yaml};
+
 use lsp::*;
 use serde_json::{json, Value};
 
@@ -294,25 +296,10 @@ fn secrets_are_masked_in_completion_and_hover_unless_shown() {
 #[test]
 fn references_in_hand_written_yaml_lead_to_the_objects_they_name() {
     let f = project(
-        r##"
-        //- /bootstrap/templates/kubernetes/apps/network/gateway.yaml.j2
-        apiVersion: gateway.networking.k8s.io/v1
-        kind: Gateway
-        metadata:
-          name: internal
-          namespace: network
-        spec:
-          gatewayClassName: cilium
-          listeners:
-            - {name: http, protocol: HTTP, port: 80}
-        //- /kubernetes/flux/repositories/bjw-s.yaml
-        apiVersion: source.toolkit.fluxcd.io/v1
-        kind: HelmRepository
-        metadata:
-          name: bjw-s
-          namespace: flux-system
-        spec:
-          url: https://bjw-s-labs.github.io/helm-charts
+        &[
+            fixture_file("/bootstrap/templates/kubernetes/apps/network/gateway.yaml.j2", &gateway_yaml("internal", "network")).as_str(),
+            fixture_file("/kubernetes/flux/repositories/bjw-s.yaml", &helm_repository_yaml("bjw-s", "flux-system")).as_str(),
+            r##"
         //- /kubernetes/apps/echo/helmrelease.yaml
         apiVersion: helm.toolkit.fluxcd.io/v2
         kind: HelmRelease
@@ -334,6 +321,8 @@ fn references_in_hand_written_yaml_lead_to_the_objects_they_name() {
                     namespace: network
                   - name: missing
         "##,
+        ]
+        .concat(),
     );
     let t = "kubernetes/apps/echo/helmrelease.yaml";
     let p = f.path(t);
@@ -447,17 +436,9 @@ fn completion_offers_the_objects_a_reference_can_name() {
 #[test]
 fn references_written_literally_in_a_template_resolve_too() {
     let f = project(
-        r##"
-        //- /kubernetes/apps/network/gateway.yaml
-        apiVersion: gateway.networking.k8s.io/v1
-        kind: Gateway
-        metadata:
-          name: internal
-          namespace: network
-        spec:
-          gatewayClassName: cilium
-          listeners:
-            - {name: http, protocol: HTTP, port: 80}
+        &[
+            fixture_file("/kubernetes/apps/network/gateway.yaml", &gateway_yaml("internal", "network")).as_str(),
+            r##"
         //- /kubernetes/apps/echo/config.yaml
         apiVersion: v1
         kind: ConfigMap
@@ -476,6 +457,8 @@ fn references_written_literally_in_a_template_resolve_too() {
             - name: internal
               namespace: network
         "##,
+        ]
+        .concat(),
     );
     let t = "bootstrap/templates/kubernetes/apps/echo/route.yaml.j2";
     let p = f.path(t);
@@ -599,28 +582,15 @@ fn signature_help_names_the_active_parameter() {
 #[test]
 fn workspace_symbols_find_data_keys_templates_and_cluster_objects() {
     let f = project(
-        r##"
-        //- /bootstrap/templates/kubernetes/apps/network/gateway.yaml.j2
-        apiVersion: gateway.networking.k8s.io/v1
-        kind: Gateway
-        metadata:
-          name: internal
-          namespace: network
-        spec:
-          gatewayClassName: cilium
-          listeners:
-            - {name: http, protocol: HTTP, port: 80}
+        &[
+            fixture_file("/bootstrap/templates/kubernetes/apps/network/gateway.yaml.j2", &gateway_yaml("internal", "network")).as_str(),
+            r##"
         //- /bootstrap/templates/kubernetes/apps/cloudflared/helmrelease.yaml.j2
         name: #{ bootstrap_cloudflare.domain }#
-        //- /kubernetes/flux/repositories/bjw-s.yaml
-        apiVersion: source.toolkit.fluxcd.io/v1
-        kind: HelmRepository
-        metadata:
-          name: bjw-s
-          namespace: flux-system
-        spec:
-          url: https://bjw-s-labs.github.io/helm-charts
         "##,
+            fixture_file("/kubernetes/flux/repositories/bjw-s.yaml", &helm_repository_yaml("bjw-s", "flux-system")).as_str(),
+        ]
+        .concat(),
     );
     let mut c = f.start();
     let find = |c: &mut Client, q: &str| -> Vec<(String, u64, String, String, u64)> {

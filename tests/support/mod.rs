@@ -134,3 +134,44 @@ pub fn run_cli(args: &[&str], cwd: &Path) -> (i32, String, String) {
     let out = std::process::Command::new(env!("CARGO_BIN_EXE_homelab-lsp")).args(args).current_dir(cwd).output().expect("run homelab-lsp");
     (out.status.code().unwrap_or(-1), String::from_utf8_lossy(&out.stdout).into_owned(), String::from_utf8_lossy(&out.stderr).into_owned())
 }
+
+/// A Gateway (gateway.networking.k8s.io) with one HTTP listener; `metadata.name` is on
+/// line 4 (1-based).
+pub fn gateway_yaml(name: &str, namespace: &str) -> String {
+    format!(
+        "apiVersion: gateway.networking.k8s.io/v1\nkind: Gateway\nmetadata:\n  name: {name}\n  namespace: {namespace}\nspec:\n  gatewayClassName: cilium\n  listeners:\n    - {{name: http, protocol: HTTP, port: 80}}\n"
+    )
+}
+
+/// A Flux HelmRepository; `metadata.name` is on line 4 (1-based).
+pub fn helm_repository_yaml(name: &str, namespace: &str) -> String {
+    format!(
+        "apiVersion: source.toolkit.fluxcd.io/v1\nkind: HelmRepository\nmetadata:\n  name: {name}\n  namespace: {namespace}\nspec:\n  url: https://bjw-s-labs.github.io/helm-charts\n"
+    )
+}
+
+/// One file of a fixture string: its `//- /path` header and text.
+pub fn fixture_file(path: &str, text: &str) -> String {
+    format!("//- {path}\n{text}")
+}
+
+/// A Flux repository without templates: `kubernetes/` beside `.sops.yaml`, a route that
+/// never routes (no `parentRefs`) at `kubernetes/apps/echo/route.yaml` and a literal
+/// password at `kubernetes/apps/echo/config.yaml` line 6.
+pub const PLAIN_REPO: &str = "//- /.sops.yaml
+creation_rules: []
+//- /kubernetes/apps/echo/route.yaml
+apiVersion: gateway.networking.k8s.io/v1
+kind: HTTPRoute
+metadata:
+  name: echo
+spec:
+  hostnames: [echo.example.com]
+//- /kubernetes/apps/echo/config.yaml
+apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: echo
+data:
+  password: hunter2
+";
