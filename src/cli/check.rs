@@ -148,8 +148,13 @@ pub fn run(root: Option<&Path>, format: Format, fail_on: FailOn, rule_args: &[St
             return EXIT_PROJECT;
         }
     };
+    // A data file that exists but cannot be read or parsed: the project cannot be read.
+    let broken_data = project.problems.iter().any(|p| p.code == "data-error");
     let reports = check_project(project, &rules);
     print_reports(&reports, format);
+    if broken_data {
+        return EXIT_PROJECT;
+    }
     let failing = reports.iter().filter(|r| r.severity == "error" || (fail_on == FailOn::Warning && r.severity == "warning")).count();
     if failing > 0 {
         EXIT_FAILED

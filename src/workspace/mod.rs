@@ -3,7 +3,9 @@
 
 pub mod config;
 pub mod data;
+pub mod fresh_clone;
 pub mod inventory;
+pub mod invocations;
 pub mod mjfilter;
 pub mod project;
 pub mod purepath;

@@ -16,6 +16,7 @@ use std::path::{Path, PathBuf};
 mod credentials;
 mod edit;
 mod facts;
+pub mod lenient;
 pub mod refs;
 mod routes;
 mod secrets;
