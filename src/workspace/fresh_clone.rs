@@ -110,24 +110,17 @@ pub fn notice(root: &Path, missing: &[MissingData], key_files: &[String], read: 
             if key_files.len() == 1 { "does not exist" } else { "do not exist" }
         ));
     }
-    let mut how = Vec::new();
+    let them = if missing.len() + key_files.len() == 1 { "it" } else { "them" };
     let copies: Vec<String> =
         missing.iter().filter_map(|m| m.sample.as_ref().map(|s| format!("`cp {} {}`", rel(s), rel(&m.path)))).collect();
-    if !copies.is_empty() {
-        how.push(copies.join(" and "));
-    }
-    if let Some(cmd) = init_command(root, read) {
-        how.push(format!("`{cmd}`"));
-    }
     let mut message = parts.join("; ");
-    if how.is_empty() {
-        message.push_str("; create it with the keys the templates use");
-    } else {
-        message.push_str(&format!(
-            "; create {} with {}",
-            if missing.len() + key_files.len() == 1 { "it" } else { "them" },
-            how.join(" or ")
-        ));
+    match (copies.is_empty(), init_command(root, read)) {
+        (false, Some(cmd)) => {
+            message.push_str(&format!("; create {them} with {} or `{cmd}` (the repo's setup task)", copies.join(" and ")))
+        }
+        (false, None) => message.push_str(&format!("; create {them} with {}", copies.join(" and "))),
+        (true, Some(cmd)) => message.push_str(&format!("; run `{cmd}` (the repo's setup task) or create {them} by hand")),
+        (true, None) => message.push_str(&format!("; create {them} with the keys the templates use")),
     }
     let samples: Vec<String> = missing.iter().filter_map(|m| m.sample.as_ref().map(|s| rel(s))).collect();
     if !samples.is_empty() {

@@ -149,8 +149,8 @@ fn is_block_scalar_header(bytes: &[u8], i: usize) -> bool {
 }
 
 /// The byte just past the closing quote of the quoted scalar starting at `start`.
-fn quoted_end(bytes: &[u8], start: usize) -> Option<usize> {
-    let quote = bytes[start];
+pub(crate) fn quoted_end(bytes: &[u8], start: usize) -> Option<usize> {
+    let quote = *bytes.get(start)?;
     let mut i = start + 1;
     while i < bytes.len() {
         let c = bytes[i];

@@ -238,25 +238,7 @@ fn find_flow_end(text: &str, start: usize) -> Option<usize> {
 
 /// Finds the byte just past the closing quote of the quoted scalar starting at `start`.
 fn find_quoted_end(text: &str, start: usize) -> Option<usize> {
-    let bytes = text.as_bytes();
-    let quote = *bytes.get(start)?;
-    let mut i = start + 1;
-    while i < bytes.len() {
-        let c = bytes[i];
-        if quote == b'"' && c == b'\\' {
-            i += 2;
-            continue;
-        }
-        if c == quote {
-            if quote == b'\'' && bytes.get(i + 1) == Some(&b'\'') {
-                i += 2;
-                continue;
-            }
-            return Some(i + 1);
-        }
-        i += 1;
-    }
-    None
+    crate::yaml::lenient::quoted_end(text.as_bytes(), start)
 }
 
 /// Adds indentation to the continuation lines named by the hint. Returns false when nothing
