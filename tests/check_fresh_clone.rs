@@ -121,6 +121,17 @@ fn previews_use_the_sample_data_and_say_so() {
     let preview = homelab_lsp::ide::navigation::rendered_preview(&pa, &root.join("templates/kubernetes/host.yaml.j2")).unwrap();
     assert_eq!(preview.text, "host: sample.example.com\n");
     assert_eq!(preview.data_note.as_deref(), Some("rendered from sample data (cluster.sample.yaml): cluster.yaml is missing"));
+    // Hovers say where a value comes from: the sample, labelled.
+    let template = root.join("templates/kubernetes/host.yaml.j2");
+    let analysis = homelab_lsp::ide::Analysis { projects: vec![std::sync::Arc::new(pa)], settings: Default::default() };
+    let offset = std::fs::read_to_string(&template).unwrap().find("domain").unwrap() + 1;
+    let hover = homelab_lsp::ide::hover::hover(&analysis, &template, offset, None).unwrap();
+    assert!(hover.markdown.contains("sample.example.com"), "{}", hover.markdown);
+    assert!(
+        hover.markdown.contains("Defined in `cluster.sample.yaml` line 1 — **sample data**: `cluster.yaml` is missing"),
+        "{}",
+        hover.markdown
+    );
 }
 
 #[test]

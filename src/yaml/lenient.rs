@@ -31,6 +31,15 @@ fn is_anchor_char(c: u8) -> bool {
 
 /// The rewrite of `text`, or `None` when nothing would change.
 pub fn rewrite(text: &str) -> Option<Rewrite> {
+    rewrite_with(text, true)
+}
+
+/// Only the aliases used as keys (for loaders that handle flow indentation themselves).
+pub fn alias_keys(text: &str) -> Option<Rewrite> {
+    rewrite_with(text, false)
+}
+
+fn rewrite_with(text: &str, flow_lines: bool) -> Option<Rewrite> {
     let bytes = text.as_bytes();
     // Per original line start: spaces to insert there. Per original offset: a space before it.
     let mut inserts: Vec<(usize, usize)> = Vec::new();
@@ -54,7 +63,7 @@ pub fn rewrite(text: &str) -> Option<Rewrite> {
                 }
                 block_scalar = None;
             }
-            if depth > 0 && !blank && !matches!(bytes.get(i + indent), Some(b'#')) {
+            if flow_lines && depth > 0 && !blank && !matches!(bytes.get(i + indent), Some(b'#')) {
                 let col = indent;
                 if col < want {
                     inserts.push((i, want - col));
