@@ -76,8 +76,16 @@ pub fn find(root: &Path, read: &dyn Fn(&Path) -> Option<String>) -> Vec<Invocati
     for file in runner_files(root) {
         let Some(text) = read(&file) else { continue };
         let vars = runner_vars(root, &text);
-        for (n, line) in text.lines().enumerate() {
-            let Some(command) = command_after_makejinja(line) else { continue };
+        let lines: Vec<&str> = text.lines().collect();
+        for (n, first) in lines.iter().enumerate() {
+            // A command continued over several lines with `\` is one command line.
+            let mut line = first.to_string();
+            let mut next = n + 1;
+            while line.trim_end().ends_with('\\') && next < lines.len() {
+                line = format!("{} {}", line.trim_end().trim_end_matches('\\'), lines[next].trim());
+                next += 1;
+            }
+            let Some(command) = command_after_makejinja(&line) else { continue };
             let mut inv = Invocation {
                 file: file.clone(),
                 line: n as u32,
@@ -279,8 +287,8 @@ mod tests {
             "version: '3'\nvars:\n  TEMPLATE_DIR: '{{.ROOT_DIR}}/templates'\ntasks:\n  render:\n    cmd: makejinja --input {{.TEMPLATE_DIR}} --output ./ --data=config.yaml -D a.b=c --force\n  apply:\n    cmd: makejinja --input '{{.ITEM}}' --output /dev/stdout | kubectl apply -f -\n",
         )
         .unwrap();
-        std::fs::write(root.join("justfile"), "render:\n    PYTHONDONTWRITEBYTECODE=1 makejinja -i \"{{ justfile_dir() }}/t\" -o out\n")
-            .unwrap();
+        let justfile = "render:\n    PYTHONDONTWRITEBYTECODE=1 makejinja -i \"{{ justfile_dir() }}/t\" \\\n      -o out \\\n      --jinja-suffix .j2\n";
+        std::fs::write(root.join("justfile"), justfile).unwrap();
         let read = |p: &Path| std::fs::read_to_string(p).ok();
         let found = find(root, &read);
         assert_eq!(found.len(), 3, "{found:?}");
@@ -295,6 +303,7 @@ mod tests {
         assert_eq!(found[1].unresolved, vec!["--input {{.ITEM}}"]);
         assert_eq!(found[1].values("output"), vec!["/dev/stdout"]);
         assert_eq!(found[2].values("inputs"), vec![format!("{}/t", root.display())]);
+        assert_eq!((found[2].values("output"), found[2].values("jinja_suffix")), (vec!["out"], vec![".j2"]), "continued lines");
         // Mentions that are not commands.
         assert_eq!(command_after_makejinja("  MAKEJINJA_SETTINGS: '{{.ROOT_DIR}}/makejinja.toml'"), None);
         assert_eq!(command_after_makejinja("import makejinja"), None);
