@@ -272,3 +272,20 @@ host: old.example.com
     let drift: Vec<_> = reports.iter().filter(|r| r.3 == "drift").map(|r| r.0.as_str()).collect();
     assert_eq!(drift, vec!["kubernetes/other.yaml"], "{reports:#?}");
 }
+
+#[test]
+fn a_missing_key_file_is_in_the_notice_not_a_render_error() {
+    let fx = format!(
+        "{}//- /cluster.yaml\ndomain: example.com\n//- /templates/kubernetes/sops.yaml.j2\nkey: #{{ age_key('public') }}#\n//- /templates/kubernetes/app.yaml.j2\nhost: #{{ domian }}#\n",
+        config("loaders = [\"plugin:Plugin\"]")
+    );
+    let r = repo(&fx);
+    let (code, reports) = check(r.path());
+    assert_eq!(
+        codes(&reports),
+        vec![("makejinja.toml", "data-missing"), ("templates/kubernetes/app.yaml.j2", "undefined-variable")],
+        "the data is real, so its checks still run: {reports:#?}"
+    );
+    assert!(reports[0].4.starts_with("age.key (read by the plugin) does not exist"), "{reports:#?}");
+    assert_eq!(code, 0);
+}

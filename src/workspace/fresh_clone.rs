@@ -120,15 +120,20 @@ pub fn notice(root: &Path, missing: &[MissingData], key_files: &[String], read: 
         }
         (false, None) => message.push_str(&format!("; create {them} with {}", copies.join(" and "))),
         (true, Some(cmd)) => message.push_str(&format!("; run `{cmd}` (the repo's setup task) or create {them} by hand")),
+        (true, None) if missing.is_empty() => message.push_str(&format!("; create {them} as the repo's README describes")),
         (true, None) => message.push_str(&format!("; create {them} with the keys the templates use")),
     }
     let samples: Vec<String> = missing.iter().filter_map(|m| m.sample.as_ref().map(|s| rel(s))).collect();
-    if !samples.is_empty() {
-        message.push_str(&format!(". Until then previews and hovers use the sample data in {}", samples.join(", ")));
-    } else if !missing.is_empty() {
-        message.push_str(". Until then templates render without data");
+    if missing.is_empty() {
+        message.push_str(". Until then the templates that read them do not render (not reported as render-error)");
+    } else {
+        if samples.is_empty() {
+            message.push_str(". Until then templates render without data");
+        } else {
+            message.push_str(&format!(". Until then previews and hovers use the sample data in {}", samples.join(", ")));
+        }
+        message.push_str(", and checks that depend on a real render (undefined-variable, render-error, drift) are skipped");
     }
-    message.push_str(", and checks that depend on a real render (undefined-variable, render-error, drift) are skipped");
     Some(message)
 }
 
@@ -169,5 +174,8 @@ mod tests {
         assert!(n.contains("`cp cluster.sample.yaml cluster.yaml`"), "{n}");
         assert!(n.contains("sample data in cluster.sample.yaml"), "{n}");
         assert_eq!(notice(root, &[], &[], &read), None);
+        let keys_only = notice(root, &[], &["age.key".into()], &read).unwrap();
+        assert!(keys_only.starts_with("age.key (read by the plugin) does not exist;"), "{keys_only}");
+        assert!(keys_only.contains("templates that read them do not render") && !keys_only.contains("drift"), "{keys_only}");
     }
 }
