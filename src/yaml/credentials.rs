@@ -353,10 +353,22 @@ fn names_a_credential(key: &str, value: &str) -> bool {
 /// `apiBase: http://llama-strix.llm:8080`): the name of the service, a dummy key.
 fn echoes_sibling(doc: &Document, map: NodeId, value_node: NodeId) -> bool {
     let Some(value) = doc.scalar(value_node).map(str::trim) else { return false };
-    if value.len() < 4 {
+    // A service name: hyphenated lower-case words (`admin` inside `admin@example.com` is a
+    // weak default password, not an echo).
+    let service_name = value.len() >= 4
+        && value.contains('-')
+        && value.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'.');
+    if !service_name {
         return false;
     }
-    doc.entries(map).iter().any(|&(_, v)| v != value_node && doc.scalar(v).is_some_and(|s| s.len() > value.len() && s.contains(value)))
+    let whole_word = |s: &str| {
+        s.match_indices(value).any(|(i, _)| {
+            let before = s[..i].chars().next_back();
+            let after = s[i + value.len()..].chars().next();
+            before.is_none_or(|c| !c.is_ascii_alphanumeric() && c != '-') && after.is_none_or(|c| !c.is_ascii_alphanumeric() && c != '-')
+        })
+    };
+    doc.entries(map).iter().any(|&(_, v)| v != value_node && doc.scalar(v).is_some_and(|s| s.len() > value.len() && whole_word(s)))
 }
 
 /// Lower-case words of a key: `adminPassword`, `ADMIN_PASSWORD`, `admin-password`, `APIKey`.
@@ -721,6 +733,43 @@ mod tests {
         assert_eq!(secret_shape("AKIAIOSFODNN7EXAMPLE"), None);
         assert_eq!(secret_shape("XAKIAQWERTYUIOPASDFGH"), None);
         assert_eq!(secret_shape("ghcr.io/onedr0p/home-assistant"), None);
+    }
+
+    #[test]
+    fn values_that_are_not_credentials() {
+        for v in [
+            "true",
+            "\"True\"",
+            "1.2e-06",
+            "0.0",
+            "1h",
+            "90m",
+            "1h30m",
+            "500ms",
+            "https://sso.example.com/token/",
+            "/run/secrets/x",
+            "$2b$12$abcdefghijklmnopqrstuv",
+        ] {
+            assert!(non_secret_shape(v.trim_matches('"')).is_some(), "{v} is no credential");
+        }
+        for v in ["hunter2", "1234", "https://user:pw@host/x", "h", "12x", "$notahash"] {
+            assert!(non_secret_shape(v).is_none(), "{v} may be a credential");
+        }
+        assert!(names_a_credential("token_endpoint_auth_method", "client_secret_post"));
+        assert!(names_a_credential("secretKey", "GITHUB_TOKEN"));
+        assert!(names_a_credential("accessKey", "SONARR_0_API_KEY"));
+        assert!(!names_a_credential("API_TOKEN", "literal-token-1"));
+        assert!(!names_a_credential("password", "password"));
+        assert!(!names_a_credential("password", "hunter2"));
+    }
+
+    #[test]
+    fn echoes_of_sibling_values() {
+        let text = "params:\n  model: openai/llama-strix\n  apiKey: llama-strix\nusers:\n  email: admin@example.com\n  password: admin\n";
+        let findings = run(&format!("apiVersion: v1\nkind: ConfigMap\nmetadata: {{name: c}}\ndata:\n  x: y\n---\n{text}"));
+        let of = only(&findings, "inline-credential");
+        assert_eq!(of.len(), 1, "only the weak password: {of:#?}");
+        assert!(of[0].message.contains("`password`"));
     }
 
     #[test]
