@@ -10,21 +10,8 @@ type Entry = (&'static str, usize, &'static str, &'static str);
 
 fn run_check(repo: &std::path::Path) -> (i32, Vec<(String, usize, String, String)>) {
     let (code, stdout, stderr) = run_cli(&["check", "--root", repo.to_str().unwrap(), "--format", "json"], repo);
-    let reports: serde_json::Value = serde_json::from_str(&stdout).unwrap_or_else(|e| panic!("bad JSON ({e}):\n{stdout}\n{stderr}"));
-    let got = reports
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|r| {
-            (
-                r["path"].as_str().unwrap().to_string(),
-                r["line"].as_u64().unwrap() as usize,
-                r["severity"].as_str().unwrap().to_string(),
-                r["code"].as_str().unwrap().to_string(),
-            )
-        })
-        .collect();
-    (code, got)
+    assert!(!stdout.trim().is_empty(), "no output: {stderr}");
+    (code, report_tuples(&stdout))
 }
 
 fn assert_reports(name: &str, expected: &[Entry]) {
@@ -106,22 +93,9 @@ fn check_formats_and_exit_codes() {
     let tmp = tempfile::tempdir().unwrap();
     write_fixture(
         tmp.path(),
-        r##"
-//- /makejinja.toml
-[makejinja]
-inputs = ["./templates"]
-output = "./"
-data = ["./config.yaml"]
-jinja_suffix = ".j2"
-undefined = "chainable"
-[makejinja.delimiter]
-block_start = "#%"
-block_end = "%#"
-comment_start = "#|"
-comment_end = "#|"
-variable_start = "#{"
-variable_end = "}#"
-//- /config.yaml
+        &format!(
+            "{MAKEJINJA_TOML}{}",
+            r##"//- /config.yaml
 domain: example.com
 //- /templates/route.yaml.j2
 apiVersion: gateway.networking.k8s.io/v1
@@ -133,7 +107,8 @@ spec:
 //- /templates/app.yaml.j2
 env:
   HOST: "#{ domian }#"
-"##,
+"##
+        ),
     );
     let root = tmp.path().to_str().unwrap();
     let (code, out, _) = run_cli(&["check", "--root", root], tmp.path());

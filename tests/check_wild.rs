@@ -39,15 +39,7 @@ fn run_check(repo: &Path) -> (i32, String, String) {
 fn checkout(src: &Path) -> tempfile::TempDir {
     let tmp = tempfile::tempdir().unwrap();
     copy_tree(src, tmp.path());
-    let git = |args: &[&str]| {
-        std::process::Command::new("git")
-            .args(["-c", "user.name=test", "-c", "user.email=test@example.com", "-c", "commit.gpgsign=false"])
-            .args(args)
-            .current_dir(tmp.path())
-            .output()
-            .is_ok_and(|o| o.status.success())
-    };
-    if !(git(&["init", "-q"]) && git(&["add", "-A", "-f"]) && git(&["commit", "-qm", "export"])) {
+    if !git_commit_all(tmp.path(), true) {
         eprintln!("NOTICE: git not available; checking {} as an export", src.display());
     }
     tmp
@@ -64,23 +56,9 @@ fn assert_snapshot(name: &str, expected: &[Entry]) {
     let (code, stdout, stderr) = run_check(repo.path());
     // Exit 2: the repo is not recognised as a project yet (nothing is checked, so nothing
     // of these rules is reported, which the snapshot then says).
-    let reports: Vec<serde_json::Value> = if code == 2 {
-        Vec::new()
-    } else {
-        serde_json::from_str(&stdout).unwrap_or_else(|e| panic!("{name}: bad JSON ({e}):\n{stdout}\n{stderr}"))
-    };
-    let got: Vec<(String, usize, String, String)> = reports
-        .iter()
-        .filter(|r| RULES.contains(&r["code"].as_str().unwrap_or("")))
-        .map(|r| {
-            (
-                r["path"].as_str().unwrap().to_string(),
-                r["line"].as_u64().unwrap() as usize,
-                r["severity"].as_str().unwrap().to_string(),
-                r["code"].as_str().unwrap().to_string(),
-            )
-        })
-        .collect();
+    let reports = if code == 2 { Vec::new() } else { report_tuples(&stdout) };
+    assert!(code != 2 || stdout.trim().is_empty(), "{name}: {stderr}");
+    let got: Vec<_> = reports.into_iter().filter(|(_, _, _, c)| RULES.contains(&c.as_str())).collect();
     let want: Vec<(String, usize, String, String)> =
         expected.iter().map(|(p, l, s, c, _)| (p.to_string(), *l, s.to_string(), c.to_string())).collect();
     assert_eq!(got, want, "{name}: the secret/reference findings changed; review each against the repo");

@@ -11,20 +11,7 @@ use support::*;
 fn check(root: &std::path::Path) -> Vec<(String, usize, String, String)> {
     let (code, stdout, stderr) = run_cli(&["check", "--root", root.to_str().unwrap(), "--format", "json"], root);
     assert!(code == 0 || code == 1, "check failed ({code}): {stderr}");
-    let reports: serde_json::Value = serde_json::from_str(&stdout).unwrap_or_else(|e| panic!("bad JSON ({e}):\n{stdout}\n{stderr}"));
-    reports
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|r| {
-            (
-                r["path"].as_str().unwrap().to_string(),
-                r["line"].as_u64().unwrap() as usize,
-                r["severity"].as_str().unwrap().to_string(),
-                r["code"].as_str().unwrap().to_string(),
-            )
-        })
-        .collect()
+    report_tuples(&stdout)
 }
 
 /// A plain Flux repo (`kubernetes/` beside `.sops.yaml`) holding `files`.
@@ -287,23 +274,9 @@ spec:
     );
 }
 
-/// makejinja configuration shared by the template fixtures; the data file is absent, as in
-/// a fresh clone of a fork that gitignores it.
-const MAKEJINJA: &str = r##"//- /makejinja.toml
-[makejinja]
-inputs = ["./templates"]
-output = "./"
-data = ["./config.yaml"]
-jinja_suffix = ".j2"
-undefined = "chainable"
-[makejinja.delimiter]
-block_start = "#%"
-block_end = "%#"
-comment_start = "#|"
-comment_end = "#|"
-variable_start = "#{"
-variable_end = "}#"
-"##;
+/// The template fixtures run without their data file, as in a fresh clone of a fork that
+/// gitignores it.
+const MAKEJINJA: &str = MAKEJINJA_TOML;
 
 fn route(gateway: &str) -> String {
     format!("apiVersion: gateway.networking.k8s.io/v1\nkind: HTTPRoute\nmetadata:\n  name: echo\nspec:\n  parentRefs:\n    - name: {gateway}\n      namespace: network\n")
@@ -367,16 +340,6 @@ fn sops_templates_are_not_told_to_encrypt() {
     assert_eq!(secret_codes(check(tmp.path())), vec![]);
 }
 
-/// Runs git in `root`; false when git is not available.
-fn git(root: &std::path::Path, args: &[&str]) -> bool {
-    std::process::Command::new("git")
-        .args(["-c", "user.name=test", "-c", "user.email=test@example.com"])
-        .args(args)
-        .current_dir(root)
-        .output()
-        .is_ok_and(|o| o.status.success())
-}
-
 /// Class 7: private keys and tokens committed to git are reported; the same files
 /// gitignored beside the data (the normal state) are not.
 #[test]
@@ -392,7 +355,7 @@ fn committed_keys_and_tokens() {
     write_fixture(repo.path(), "//- /kubernetes/apps/a.yaml\napiVersion: v1\nkind: ConfigMap\nmetadata: {name: a}\n");
     // An export without `.git`: nothing is known to be committed, so nothing is said.
     assert_eq!(check(repo.path()), vec![]);
-    if !(git(repo.path(), &["init", "-q"]) && git(repo.path(), &["add", "-A"]) && git(repo.path(), &["commit", "-qm", "init"])) {
+    if !git_commit_all(repo.path(), false) {
         eprintln!("NOTICE: git not available; skipping the tracked-files half");
         return;
     }
