@@ -17,6 +17,9 @@ const CREATORS: &[(&str, &str, &[&str])] = &[
     ("external-secrets.io", "ExternalSecret", &["{spec.target.name|metadata.name}"]),
     ("external-secrets.io", "ClusterExternalSecret", &["{spec.externalSecretSpec.target.name|spec.externalSecretName|metadata.name}"]),
     ("cert-manager.io", "Certificate", &["{spec.secretName}"]),
+    // cert-manager stores an ACME issuer's account key itself.
+    ("cert-manager.io", "ClusterIssuer", &["{spec.acme.privateKeySecretRef.name}"]),
+    ("cert-manager.io", "Issuer", &["{spec.acme.privateKeySecretRef.name}"]),
     // Rook / lib-bucket-provisioner: a Secret (and ConfigMap) named like the claim.
     ("objectbucket.io", "ObjectBucketClaim", &["{metadata.name}"]),
     ("ceph.rook.io", "CephObjectStoreUser", &["rook-ceph-object-user-{spec.store}-{metadata.name}"]),
@@ -201,6 +204,10 @@ mod tests {
         assert!(created(&hr.replace("chart: authentik", "chart: app-template")).is_empty());
         assert!(created("apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: d}\nspec: {secretName: x}\n").is_empty());
         assert!(created("apiVersion: cert-manager.io/v1\nkind: Certificate\nmetadata: {name: c}\nspec: {}\n").is_empty());
+        assert_eq!(
+            created("apiVersion: cert-manager.io/v1\nkind: ClusterIssuer\nmetadata: {name: le}\nspec: {acme: {privateKeySecretRef: {name: le-account}}}\n"),
+            ["le-account"]
+        );
     }
 
     #[test]
