@@ -4,6 +4,7 @@
 pub mod config;
 pub mod data;
 pub mod fresh_clone;
+pub mod git;
 pub mod inventory;
 pub mod invocations;
 pub mod mjfilter;
