@@ -127,7 +127,7 @@ fn file_reports(
         .collect()
 }
 
-pub fn run(root: Option<&Path>, format: Format, fail_on: FailOn, rule_args: &[String]) -> i32 {
+pub fn run(root: Option<&Path>, format: Format, fail_on: FailOn, rule_args: &[String], plugins: &super::plugins::PluginArgs) -> i32 {
     let mut rules = HashMap::new();
     for r in rule_args {
         match r.split_once('=') {
@@ -147,6 +147,9 @@ pub fn run(root: Option<&Path>, format: Format, fail_on: FailOn, rule_args: &[St
             eprintln!("error: {e}");
             return EXIT_PROJECT;
         }
+    };
+    let Some(project) = super::plugins::with_plugins(project, plugins) else {
+        return EXIT_PROJECT;
     };
     let reports = check_project(project, &rules);
     print_reports(&reports, format);

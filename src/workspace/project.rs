@@ -6,6 +6,7 @@ use super::config::{self, ConfigError, Layout, ProjectConfig};
 use super::data::{self, DataEntry, DataError, DataNode, DataValue, SourceLoc};
 use super::inventory::{build_inventory, EntryKind, Inventory, InventoryEntry};
 use super::vfs::Vfs;
+use crate::template::live::LivePlugin;
 use crate::template::plugins::{self, PluginDeclarations, PluginFlavor, PluginInputs};
 use crate::template::{RenderError, RenderSettings, Rendered, Renderer, TemplateLoader};
 use minijinja::value::Value;
@@ -82,6 +83,8 @@ pub struct Project {
     /// Text of every `*.j2` (and excluded) file under the inputs, by absolute path.
     pub sources: Arc<HashMap<PathBuf, SourceText>>,
     pub problems: Vec<ProjectProblem>,
+    /// The plugin run for real (see `crate::bridge`); replaces the emulation when set.
+    pub live: Option<Arc<LivePlugin>>,
 }
 
 /// What rendering one inventory entry produced.
@@ -157,8 +160,17 @@ impl Project {
                 sources.insert(path.clone(), text);
             }
         }
-        let mut project =
-            Project { config, data_files, data, plugin, plugin_defaults: Vec::new(), inventory, sources: Arc::new(sources), problems };
+        let mut project = Project {
+            config,
+            data_files,
+            data,
+            plugin,
+            plugin_defaults: Vec::new(),
+            inventory,
+            sources: Arc::new(sources),
+            problems,
+            live: None,
+        };
         project.plugin_defaults = project.compute_plugin_defaults();
         project
     }
@@ -174,8 +186,28 @@ impl Project {
         plugins::cluster_data_defaults(&map)
     }
 
+    /// This snapshot with the plugin's real results in place of the emulation: its data,
+    /// its names, its path filters. The emulation's warnings about the plugin go.
+    pub fn with_live_plugin(mut self, live: Arc<LivePlugin>) -> Project {
+        self.problems.retain(|p| !matches!(p.code, "plugin-not-emulated" | "plugin-not-found" | "path-filter"));
+        self.inventory.drop_filtered(&self.config.inputs, &live.excluded);
+        self.plugin_defaults.clear();
+        self.live = Some(live);
+        self
+    }
+
     /// The variables templates see: data, `data_vars`, plugin defaults and `env`.
     pub fn context(&self) -> Value {
+        if let Some(live) = &self.live {
+            let mut pairs: Vec<(Value, Value)> = live
+                .data
+                .try_iter()
+                .map(|it| it.map(|k| (k.clone(), live.data.get_item(&k).unwrap_or_default())).collect())
+                .unwrap_or_default();
+            let env: BTreeMap<String, String> = std::env::vars().collect();
+            set_pair(&mut pairs, Value::from("env"), Value::from(env));
+            return Value::from_pairs(pairs);
+        }
         let mut pairs: Vec<(Value, Value)> = self.data.entries().iter().map(|e| (to_value(&e.key), to_value(&e.value))).collect();
         for (dotted, value) in &self.config.data_vars {
             set_dotted(&mut pairs, dotted, Value::from(value.clone()));
@@ -195,6 +227,7 @@ impl Project {
             plugin_flavor: self.plugin.flavor,
             declared: self.plugin.declarations.clone(),
             plugin_inputs: self.plugin.inputs.clone(),
+            live: self.live.clone(),
         }
     }
 
