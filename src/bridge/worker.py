@@ -6,6 +6,8 @@
 #             "kwargs": {...}}                   -> {"value": ...}
 # Replies:   {"ok": true, ...} or {"ok": false, "error": {...}}
 # The working directory is the project root (makejinja resolves its paths from there).
+import builtins
+import io
 import json
 import os
 import sys
@@ -135,47 +137,31 @@ def forget_project_modules():
             del sys.modules[name]
 
 
-def parse_text(path, text):
-    # The same parsers makejinja's DATA_LOADERS use, on the editor's unsaved text.
-    import io
-    import tomllib
-
-    import yaml
-
-    if path.suffix in (".yaml", ".yml"):
-        data = {}
-        for doc in yaml.safe_load_all(io.StringIO(text)):
-            data |= doc
-        return data
-    if path.suffix == ".toml":
-        return tomllib.loads(text)
-    return json.loads(text)
-
-
 def with_overlay(overlay):
-    # Unsaved data files: makejinja's own loaders, reading the editor's text instead of disk.
-    originals = dict(mj.DATA_LOADERS)
+    # Unsaved editor texts: while makejinja loads data and the plugins run, opening one of
+    # these files for reading gives the editor's text instead of the disk's. Covers makejinja's
+    # data loaders and plugins that read their own files (`cluster.toml`) alike.
+    real_open = builtins.open
 
-    def wrap(loader):
-        def load_one(path):
-            text = overlay.get(str(path.resolve()))
-            return loader(path) if text is None else parse_text(path, text)
+    def overlay_open(file, mode="r", *args, **kwargs):
+        if overlay and isinstance(file, (str, os.PathLike)) and not any(c in mode for c in "wax+"):
+            text = overlay.get(os.path.realpath(os.fspath(file)))
+            if text is not None:
+                return io.BytesIO(text.encode()) if "b" in mode else io.StringIO(text)
+        return real_open(file, mode, *args, **kwargs)
 
-        return load_one
-
-    for suffix, loader in originals.items():
-        mj.DATA_LOADERS[suffix] = wrap(loader)
-    return originals
+    builtins.open = io.open = overlay_open
+    return real_open
 
 
 def load(req):
     handles.reset()
     forget_project_modules()
-    originals = with_overlay(req.get("overlay") or {})
+    real_open = with_overlay(req.get("overlay") or {})
     try:
         return load_project()
     finally:
-        mj.DATA_LOADERS.update(originals)
+        builtins.open = io.open = real_open
 
 
 def load_project():

@@ -192,8 +192,23 @@ impl Project {
         self.problems.retain(|p| !matches!(p.code, "plugin-not-emulated" | "plugin-not-found" | "path-filter"));
         self.inventory.drop_filtered(&self.config.inputs, &live.excluded);
         self.plugin_defaults.clear();
+        self.declare_live_names(&live);
         self.live = Some(live);
         self
+    }
+
+    /// The names the running plugin registered join the declared ones (the text scan can
+    /// miss some), each at its `def` line in the plugin file when there is one.
+    fn declare_live_names(&mut self, live: &LivePlugin) {
+        let text = self.plugin.file.as_deref().and_then(|f| std::fs::read_to_string(f).ok()).unwrap_or_default();
+        for (name, kind) in &live.names {
+            if self.plugin.declarations.names.iter().any(|d| &d.name == name && d.kind == *kind) {
+                continue;
+            }
+            let def = format!("def {name}(");
+            let line = text.lines().position(|l| l.trim_start().starts_with(&def)).unwrap_or(0) as u32;
+            self.plugin.declarations.names.push(plugins::DeclaredName { name: name.clone(), kind: *kind, line });
+        }
     }
 
     /// The variables templates see: data, `data_vars`, plugin defaults and `env`.
