@@ -74,9 +74,19 @@ impl Object for PyTuple {
     }
 }
 
-/// Registers every plugin name as a forwarder to `live.calls`.
-pub fn register(env: &mut Environment<'static>, live: &LivePlugin) {
+/// Plugin names a preview (the editor) answers from the emulation even when the plugin runs:
+/// `encrypt` is bcrypt with a random salt, so its output never matches makejinja's anyway,
+/// and one real call costs about a quarter second, on every keystroke's render.
+pub const PREVIEW_EMULATED: &[(&str, PluginNameKind)] = &[("encrypt", PluginNameKind::Filter)];
+
+/// Registers every plugin name as a forwarder to `live.calls`; with `preview`, the names in
+/// [`PREVIEW_EMULATED`] stay as the emulation registered them.
+pub fn register(env: &mut Environment<'static>, live: &LivePlugin, preview: bool) {
     for (name, kind) in &live.names {
+        if preview && PREVIEW_EMULATED.iter().any(|(n, k)| n == name && k == kind) {
+            super::plugins::register_encrypt(env, false);
+            continue;
+        }
         let calls = live.calls.clone();
         let n = name.clone();
         let kind = *kind;

@@ -315,7 +315,7 @@ fn build_env(
     env.set_unknown_method_callback(minijinja_contrib::pycompat::unknown_method_callback);
     filters::register(&mut env);
     if let Some(live) = &settings.live {
-        super::live::register(&mut env, live);
+        super::live::register(&mut env, live, !settings.plugin_inputs.real_encrypt);
     } else if let Some(flavor) = settings.plugin_flavor {
         plugins::register(&mut env, flavor, settings.plugin_inputs.clone(), &settings.declared);
     }
