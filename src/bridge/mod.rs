@@ -277,7 +277,7 @@ pub fn apply(project: Project, outcome: &LoadOutcome) -> Project {
             let mut project = project;
             let file = project.config.config_file.clone().unwrap_or_else(|| project.config.root.clone());
             project.problems.push(crate::workspace::ProjectProblem {
-                severity: crate::workspace::Severity::Warning,
+                severity: crate::workspace::Severity::Info,
                 code: "plugin-worker",
                 file,
                 line: None,

@@ -34,6 +34,9 @@ pub struct PluginHost {
     asked: dashmap::DashMap<String, Option<bool>>,
     /// One plugin run per root at a time.
     running: dashmap::DashMap<PathBuf, Arc<tokio::sync::Mutex<()>>>,
+    /// The base each root's last finished run started from: runs queued behind it for the
+    /// same base (a burst of data keystrokes) are skipped.
+    done: dashmap::DashMap<PathBuf, Arc<Project>>,
 }
 
 impl PluginHost {
@@ -50,6 +53,7 @@ impl PluginHost {
     /// Stops the root's worker (settings say never, or the project went away).
     pub fn forget(&self, root: &Path) {
         self.bridges.remove(root);
+        self.done.remove(root);
     }
 }
 
@@ -76,6 +80,9 @@ impl Backend {
         let run_lock = self.plugins.running.entry(root.clone()).or_default().clone();
         let _one_at_a_time = run_lock.lock().await;
         let Some(base) = self.plugins.base.get(&root).map(|b| b.clone()) else { return };
+        if self.plugins.done.get(&root).is_some_and(|d| Arc::ptr_eq(&d, &base)) {
+            return;
+        }
         let Some(bridge) = self.bridge_for(&root, python).await else { return };
         let overlay = data_overlay(&lock(&self.state).doc_texts(), &root);
         let running = bridge.clone();
@@ -93,6 +100,7 @@ impl Backend {
             st.projects.insert(root.clone(), Arc::new(bridge::apply((*base).clone(), &outcome)));
             st.invalidate();
         }
+        self.plugins.done.insert(root.clone(), base);
         self.indexes.remove(&root);
         self.schedule_publish_all();
         let (state, message) = match &outcome {
@@ -170,8 +178,9 @@ impl Backend {
             (st.settings.plugins_run, st.projects.keys().cloned().collect())
         };
         for root in roots {
+            // A new interpreter or policy: the next run starts from scratch.
+            self.plugins.forget(&root);
             if policy == RunPolicy::Never {
-                self.plugins.forget(&root);
                 let mut st = lock(&self.state);
                 if let Some(base) = self.plugins.base.get(&root) {
                     st.projects.insert(root.clone(), base.clone());
