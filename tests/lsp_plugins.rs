@@ -200,3 +200,28 @@ fn ask_runs_nothing_before_consent_and_remembers_the_answer() {
     assert!(!c.server_requests().iter().any(|r| r["method"] == "window/showMessageRequest"));
     c.shutdown();
 }
+
+#[test]
+fn a_corpus_template_previews_through_the_running_plugin() {
+    let Some(python) = support::python() else { return };
+    let Some(corpora) = support::corpora_dir() else { return };
+    let name = "cluster-template-yaml";
+    let repo = support::corpus_copy(&corpora, name);
+    let root = std::fs::canonicalize(repo.path()).unwrap();
+    let plugin = Path::new(env!("CARGO_MANIFEST_DIR")).join("bench/makejinja/plugins").join(name).join("plugin.py");
+    std::fs::create_dir_all(root.join("templates/scripts")).unwrap();
+    std::fs::copy(&plugin, root.join("templates/scripts/plugin.py")).unwrap();
+    let probe = PythonProbe::new(&python);
+    let mut opts = options(&probe, "always");
+    opts.folders = vec![root.clone()];
+    let mut c = Client::start(opts);
+    assert_eq!(plugin_status(&c, 0)["state"], "python");
+    let t = root.join("templates/config/talos/talconfig.yaml.j2");
+    let text = std::fs::read_to_string(&t).unwrap();
+    c.did_open(&t, &text);
+    // The preview renders through the plugin's own talos_patches/basename.
+    let preview = c.ok("homelab/renderedPreview", json!({"uri": uri(&t)}));
+    let rendered = preview["text"].as_str().unwrap_or_else(|| panic!("no preview: {preview}"));
+    assert!(rendered.contains("@./patches/global/"), "{rendered}");
+    assert!(!codes(&c.latest_diagnostics(&uri(&t))).iter().any(|c| c == "render-error"));
+}

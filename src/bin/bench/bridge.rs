@@ -2,6 +2,7 @@
 //! `data()` re-run in the warm worker, the cost of one plugin call over the pipe (and of a
 //! memoised one), and the full render with the bridge, with the emulation and by makejinja.
 
+use crate::lsp::{file_uri, Client};
 use crate::stats::{ms, table, Summary};
 use crate::{BResult, Config};
 use homelab_lsp::bridge::{Bridge, FoundPython, LoadOutcome};
@@ -26,6 +27,11 @@ pub struct BridgeResult {
     pub render_bridge: Summary,
     pub render_emulate: Summary,
     pub makejinja: Option<Summary>,
+    /// Keystroke → diagnostics on the template with the most plugin calls, with the
+    /// plugin running and with `plugins.run = "never"`.
+    pub keystroke_bridge: Summary,
+    pub keystroke_emulate: Summary,
+    pub keystroke_file: String,
 }
 
 /// The Python of the makejinja venv the comparison uses (`<venv>/bin/python`).
@@ -144,7 +150,14 @@ fn one(cfg: &Config, python: &Path, name: &str) -> BResult<BridgeResult> {
         }
         None => None,
     };
+    let (keystroke_file, template) = busiest_template(&work, &l)?;
+    let edits = if cfg.quick { 20 } else { 100 };
+    let keystroke_bridge = keystrokes(cfg, &work, python, "always", &template, edits)?;
+    let keystroke_emulate = keystrokes(cfg, &work, python, "never", &template, edits)?;
     Ok(BridgeResult {
+        keystroke_bridge,
+        keystroke_emulate,
+        keystroke_file,
         corpus: name.to_string(),
         python: l.python.clone(),
         cold_start: Summary::of(&cold),
@@ -156,6 +169,64 @@ fn one(cfg: &Config, python: &Path, name: &str) -> BResult<BridgeResult> {
         render_emulate,
         makejinja,
     })
+}
+
+/// The template that calls the plugin's names most often.
+fn busiest_template(work: &Path, l: &LivePlugin) -> BResult<(String, PathBuf)> {
+    let mut best: Option<(usize, PathBuf)> = None;
+    for e in walkdir::WalkDir::new(work).into_iter().flatten() {
+        let p = e.path();
+        if !p.to_string_lossy().ends_with(".j2") {
+            continue;
+        }
+        let text = std::fs::read_to_string(p).unwrap_or_default();
+        let n: usize = l.names.iter().map(|(name, _)| text.matches(name.as_str()).count()).sum();
+        if best.as_ref().is_none_or(|(b, _)| n > *b) {
+            best = Some((n, p.to_path_buf()));
+        }
+    }
+    let (_, p) = best.ok_or_else(|| err!("no template"))?;
+    Ok((p.strip_prefix(work).unwrap_or(&p).display().to_string(), p))
+}
+
+/// Opens `template` in a server with `plugins.run = run`, waits for the plugin (when it
+/// runs), then types `edits` characters on a new last line, timing each → its diagnostics.
+fn keystrokes(cfg: &Config, work: &Path, python: &Path, run: &str, template: &Path, edits: usize) -> BResult<Summary> {
+    let timeout = cfg.timeout.min(std::time::Duration::from_secs(30));
+    let mut c = Client::spawn("homelab-lsp", &cfg.server, &[], work, crate::measure::null_config())?;
+    let opts = json!({"homelabLsp": {"plugins": {"run": run, "python": python.display().to_string()}}});
+    c.initialize(work, opts, timeout)?;
+    if run == "always" {
+        let m = c.wait_for(timeout, |m| m.method() == Some("homelab/pluginStatus")).map_err(|e| err!("{run}: plugin status: {e}"))?;
+        if m.params()["state"] != "python" {
+            bail!("the plugin did not run: {}", m.params());
+        }
+    }
+    let uri = file_uri(template);
+    // A last line naming an undefined variable, typed into: every version has a diagnostic,
+    // so every keystroke is answered by a publish (a clean file publishes nothing new).
+    let probe = "#{ bench_undefined_";
+    let text = std::fs::read_to_string(template)? + "\n" + probe + " }#\n";
+    let line = text.lines().count() as u32 - 1;
+    c.notify("textDocument/didOpen", json!({"textDocument": {"uri": uri, "languageId": "jinja", "version": 1, "text": text}}))?;
+    c.wait_for(timeout, |m| crate::measure::is_diag_for(m, &uri) && crate::measure::diag_version(m) == Some(1))
+        .map_err(|e| err!("{run}: diagnostics after opening {}: {e}", template.display()))?;
+    let mut times = Vec::with_capacity(edits);
+    for k in 0..edits {
+        c.drain();
+        let version = k as i64 + 2;
+        let at = json!({"line": line, "character": probe.len() + k});
+        let params =
+            json!({"textDocument": {"uri": uri, "version": version}, "contentChanges": [{"range": {"start": at, "end": at}, "text": "x"}]});
+        let sent = Instant::now();
+        c.notify("textDocument/didChange", params)?;
+        let m = c
+            .wait_for(timeout, |m| crate::measure::is_diag_for(m, &uri) && crate::measure::diag_version(m) == Some(version))
+            .map_err(|e| err!("{run}: diagnostics of keystroke {k}: {e}"))?;
+        times.push(m.at.saturating_duration_since(sent));
+    }
+    c.shutdown(timeout)?;
+    Ok(Summary::of(&times))
 }
 
 /// A cheap plugin filter to time: `nthhost` when the plugin has it, else its first filter.
@@ -183,6 +254,14 @@ pub fn render(results: &[BResult<BridgeResult>]) -> String {
             ms(r.render_bridge.p50),
             ms(r.render_emulate.p50),
             r.makejinja.as_ref().map_or("skipped".into(), |m| ms(m.p50)),
+            format!(
+                "{} / {} vs {} / {} ({})",
+                ms(r.keystroke_bridge.p50),
+                ms(r.keystroke_bridge.p99),
+                ms(r.keystroke_emulate.p50),
+                ms(r.keystroke_emulate.p99),
+                r.keystroke_file
+            ),
         ]);
     }
     if rows.is_empty() {
@@ -201,6 +280,7 @@ pub fn render(results: &[BResult<BridgeResult>]) -> String {
                 "render (bridge) p50",
                 "render (emulation) p50",
                 "makejinja p50",
+                "keystroke p50 / p99: bridge vs emulation",
             ],
             &rows
         )
@@ -218,6 +298,7 @@ pub fn json(results: &[BResult<BridgeResult>]) -> Json {
                     "call": r.call.json(), "memoised_call": r.memo_call.json(), "call_name": r.call_name,
                     "render_bridge": r.render_bridge.json(), "render_emulation": r.render_emulate.json(),
                     "makejinja": r.makejinja.as_ref().map(Summary::json),
+                    "keystroke_bridge": r.keystroke_bridge.json(), "keystroke_emulation": r.keystroke_emulate.json(), "keystroke_file": r.keystroke_file,
                 })
             })
             .collect(),

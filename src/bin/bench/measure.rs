@@ -358,7 +358,7 @@ fn floor(cfg: &Config, w: &Workload) -> BResult<Floor> {
     Ok(Floor { inproc: Summary::of(&inproc), cat: Summary::of(&cat) })
 }
 
-fn null_config() -> ConfigResponder {
+pub(crate) fn null_config() -> ConfigResponder {
     Arc::new(|_| Value::Null)
 }
 
@@ -371,11 +371,11 @@ fn is_empty_result(v: &Value) -> bool {
     }
 }
 
-fn is_diag_for(m: &Msg, uri: &str) -> bool {
+pub(crate) fn is_diag_for(m: &Msg, uri: &str) -> bool {
     m.method() == Some("textDocument/publishDiagnostics") && m.params().get("uri").and_then(Value::as_str) == Some(uri)
 }
 
-fn diag_version(m: &Msg) -> Option<i64> {
+pub(crate) fn diag_version(m: &Msg) -> Option<i64> {
     m.params().get("version").and_then(Value::as_i64)
 }
 
