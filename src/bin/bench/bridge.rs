@@ -60,15 +60,7 @@ fn live(outcome: LoadOutcome) -> BResult<Arc<LivePlugin>> {
 fn one(cfg: &Config, python: &Path, name: &str) -> BResult<BridgeResult> {
     let work = cfg.tmp.join(format!("bridge-{name}"));
     let venv = python.parent().and_then(Path::parent).ok_or_else(|| err!("python is not in a venv"))?;
-    let mut cmd = Command::new("bash");
-    cmd.arg(cfg.repo.join("bench/makejinja/verify.sh")).arg("--prepare").arg(&work).arg(name).env("HOMELAB_LSP_MJVENV", venv);
-    if let Some(c) = &cfg.corpora {
-        cmd.env("HOMELAB_LSP_CORPORA", c);
-    }
-    let o = cmd.stdin(Stdio::null()).output()?;
-    if !o.status.success() {
-        bail!("verify.sh --prepare failed:\n{}", String::from_utf8_lossy(&o.stderr));
-    }
+    crate::measure::prepare_corpus(cfg, venv, name, &work)?;
     let work = std::fs::canonicalize(&work)?;
     let found = FoundPython { path: python.to_path_buf(), source: "the makejinja venv" };
     let runs = if cfg.quick { 2 } else { cfg.cold_runs.max(3) };
