@@ -42,6 +42,11 @@ fn report_problems(project: &Project) -> bool {
     let mut fatal = false;
     for p in &project.problems {
         let label = match p.severity {
+            // makejinja refuses to run without its data: a render from sample data is not one.
+            _ if p.code == crate::workspace::project::DATA_MISSING => {
+                fatal = true;
+                "error"
+            }
             Severity::Error => {
                 fatal = true;
                 "error"

@@ -661,6 +661,10 @@ struct PreviewResult {
     text: String,
     #[serde(rename = "lineMap")]
     line_map: Vec<Option<LineRef>>,
+    /// Set when the real data file is missing and the preview was rendered from the repo's
+    /// sample data (or from no data at all): a label for the preview.
+    #[serde(rename = "dataNote", skip_serializing_if = "Option::is_none")]
+    data_note: Option<String>,
 }
 
 #[derive(Serialize)]
@@ -682,7 +686,7 @@ impl Backend {
             result.map_err(|m| RpcError { code: tower_lsp_server::jsonrpc::ErrorCode::ServerError(1), message: m.into(), data: None })?;
         let line_map =
             preview.line_map.into_iter().map(|o| o.and_then(|(p, l)| path_to_uri(&p).map(|uri| LineRef { uri, line: l }))).collect();
-        Ok(PreviewResult { text: preview.text, line_map })
+        Ok(PreviewResult { text: preview.text, line_map, data_note: preview.data_note })
     }
 
     async fn generated_file(&self, params: UriParams) -> RpcResult<Option<UriResult>> {

@@ -120,6 +120,12 @@ pub fn placeholder(kind: PluginNameKind, name: &str) -> String {
     format!("<homelab-lsp: plugin {} '{name}' is not emulated>", kind.as_str())
 }
 
+/// Whether a render printed a not-emulated plugin name's placeholder (so it is not what
+/// makejinja writes).
+pub fn has_placeholder(rendered: &str) -> bool {
+    rendered.contains("<homelab-lsp: plugin ")
+}
+
 /// Registers the emulated names and placeholders for declared names it cannot run.
 pub fn register(env: &mut minijinja::Environment<'static>, flavor: PluginFlavor, inputs: Arc<PluginInputs>, declared: &PluginDeclarations) {
     env.add_filter("nthhost", move |value: Value, n: Value| nthhost(&value, &n, flavor));
