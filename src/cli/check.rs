@@ -134,7 +134,7 @@ fn to_report(root: &Path, file: &Path, text: &str, d: Diag, rules: &HashMap<Stri
     })
 }
 
-pub fn run(root: Option<&Path>, format: Format, fail_on: FailOn, rule_args: &[String]) -> i32 {
+pub fn run(root: Option<&Path>, format: Format, fail_on: FailOn, rule_args: &[String], plugins: &super::plugins::PluginArgs) -> i32 {
     let mut rules = HashMap::new();
     for r in rule_args {
         match r.split_once('=') {
@@ -154,6 +154,9 @@ pub fn run(root: Option<&Path>, format: Format, fail_on: FailOn, rule_args: &[St
             eprintln!("error: {e}");
             return EXIT_PROJECT;
         }
+    };
+    let Some(project) = super::plugins::with_plugins(project, plugins) else {
+        return EXIT_PROJECT;
     };
     // A data file that exists but cannot be read or parsed: the project cannot be read.
     let broken_data = project.problems.iter().any(|p| p.code == "data-error");

@@ -7,6 +7,7 @@ use super::data::{self, DataEntry, DataError, DataNode, DataValue, SourceLoc};
 use super::fresh_clone::{self, MissingData};
 use super::inventory::{build_inventory, EntryKind, Inventory, InventoryEntry};
 use super::vfs::Vfs;
+use crate::template::live::LivePlugin;
 use crate::template::plugins::{self, PluginDeclarations, PluginFlavor, PluginInputs};
 use crate::template::{RenderError, RenderSettings, Rendered, Renderer, TemplateLoader};
 use minijinja::value::Value;
@@ -85,6 +86,8 @@ pub struct Project {
     /// Text of every `*.j2` (and excluded) file under the inputs, by absolute path.
     pub sources: Arc<HashMap<PathBuf, SourceText>>,
     pub problems: Vec<ProjectProblem>,
+    /// The plugin run for real (see `crate::bridge`); replaces the emulation when set.
+    pub live: Option<Arc<LivePlugin>>,
     /// Data files the configuration lists that do not exist (a fresh clone of a fork).
     pub missing_data: Vec<MissingData>,
     /// Key files the plugin reads for these templates that do not exist (`age.key`, …).
@@ -96,7 +99,7 @@ pub const DATA_MISSING: &str = "data-missing";
 /// Code of the notice on a `makejinja.toml` whose inputs are only given at run time.
 pub const CONFIG_INCOMPLETE: &str = "config-incomplete";
 /// The `info` problems editors and `check` show (the others are only logged).
-const SHOWN_INFO: &[&str] = &[DATA_MISSING, CONFIG_INCOMPLETE];
+const SHOWN_INFO: &[&str] = &[DATA_MISSING, CONFIG_INCOMPLETE, "plugin-worker"];
 
 impl ProjectProblem {
     /// Whether editors and `check` show it.
@@ -198,6 +201,7 @@ impl Project {
             inventory,
             sources: Arc::new(sources),
             problems,
+            live: None,
             missing_data,
             missing_key_files,
         };
@@ -245,8 +249,43 @@ impl Project {
         plugins::cluster_data_defaults(&map)
     }
 
+    /// This snapshot with the plugin's real results in place of the emulation: its data,
+    /// its names, its path filters. The emulation's warnings about the plugin go.
+    pub fn with_live_plugin(mut self, live: Arc<LivePlugin>) -> Project {
+        self.problems.retain(|p| !matches!(p.code, "plugin-not-emulated" | "plugin-not-found" | "path-filter"));
+        self.inventory.drop_filtered(&self.config.inputs, &live.excluded);
+        self.plugin_defaults.clear();
+        self.declare_live_names(&live);
+        self.live = Some(live);
+        self
+    }
+
+    /// The names the running plugin registered join the declared ones (the text scan can
+    /// miss some), each at its `def` line in the plugin file when there is one.
+    fn declare_live_names(&mut self, live: &LivePlugin) {
+        let text = self.plugin.file.as_deref().and_then(|f| std::fs::read_to_string(f).ok()).unwrap_or_default();
+        for (name, kind) in &live.names {
+            if self.plugin.declarations.names.iter().any(|d| &d.name == name && d.kind == *kind) {
+                continue;
+            }
+            let def = format!("def {name}(");
+            let line = text.lines().position(|l| l.trim_start().starts_with(&def)).unwrap_or(0) as u32;
+            self.plugin.declarations.names.push(plugins::DeclaredName { name: name.clone(), kind: *kind, line });
+        }
+    }
+
     /// The variables templates see: data, `data_vars`, plugin defaults and `env`.
     pub fn context(&self) -> Value {
+        if let Some(live) = &self.live {
+            let mut pairs: Vec<(Value, Value)> = live
+                .data
+                .try_iter()
+                .map(|it| it.map(|k| (k.clone(), live.data.get_item(&k).unwrap_or_default())).collect())
+                .unwrap_or_default();
+            let env: BTreeMap<String, String> = std::env::vars().collect();
+            set_pair(&mut pairs, Value::from("env"), Value::from(env));
+            return Value::from_pairs(pairs);
+        }
         let mut pairs: Vec<(Value, Value)> = self.data.entries().iter().map(|e| (to_value(&e.key), to_value(&e.value))).collect();
         for (dotted, value) in &self.config.data_vars {
             set_dotted(&mut pairs, dotted, Value::from(value.clone()));
@@ -266,6 +305,7 @@ impl Project {
             plugin_flavor: self.plugin.flavor,
             declared: self.plugin.declarations.clone(),
             plugin_inputs: self.plugin.inputs.clone(),
+            live: self.live.clone(),
         }
     }
 
