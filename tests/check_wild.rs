@@ -27,7 +27,9 @@ fn wild_dir() -> Option<PathBuf> {
 
 /// The one place `check` is invoked for the wild repos (so its options change in one spot).
 fn run_check(repo: &Path) -> (i32, String, String) {
-    run_cli(&["check", "--root", repo.to_str().unwrap(), "--format", "json"], repo)
+    // `--plugins emulate`: the snapshot must not depend on whether a Python with makejinja is
+    // found (the bridge has its own differential tests).
+    run_cli(&["check", "--root", repo.to_str().unwrap(), "--format", "json", "--plugins", "emulate"], repo)
 }
 
 /// A temp copy of the export, made a git checkout with everything committed (what a user
@@ -42,7 +44,7 @@ fn checkout(src: &Path) -> tempfile::TempDir {
 }
 
 /// Severity of `plugin-not-emulated`: a limit of the emulation, not a fault of the repo.
-const PLUGIN_NOT_EMULATED_SEVERITY: &str = "warning";
+const PLUGIN_NOT_EMULATED_SEVERITY: &str = "info";
 
 fn assert_snapshot(name: &str, expected: &[Entry]) {
     let Some(wild) = wild_dir() else { return };

@@ -52,6 +52,7 @@ fn report_problems(project: &Project) -> bool {
                 "error"
             }
             Severity::Warning => "warning",
+            Severity::Info if p.is_shown() => "info",
             Severity::Info => continue,
         };
         eprintln!("{label}[{}]: {p}", p.code);

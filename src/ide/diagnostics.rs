@@ -72,7 +72,7 @@ pub const RULES: &[(&str, &str)] = &[
     ("config-incomplete", "info"),
     ("missing-input", "error"),
     ("config-error", "error"),
-    ("plugin-not-emulated", "warning"),
+    ("plugin-not-emulated", "info"),
     ("path-filter", "warning"),
 ];
 

@@ -99,7 +99,9 @@ pub const DATA_MISSING: &str = "data-missing";
 /// Code of the notice on a `makejinja.toml` whose inputs are only given at run time.
 pub const CONFIG_INCOMPLETE: &str = "config-incomplete";
 /// The `info` problems editors and `check` show (the others are only logged).
-const SHOWN_INFO: &[&str] = &[DATA_MISSING, CONFIG_INCOMPLETE, "plugin-worker"];
+const SHOWN_INFO: &[&str] = &[DATA_MISSING, CONFIG_INCOMPLETE, PLUGIN_NOT_EMULATED, "plugin-worker"];
+/// Code of the notice on a plugin name the emulation does not implement.
+pub const PLUGIN_NOT_EMULATED: &str = "plugin-not-emulated";
 
 impl ProjectProblem {
     /// Whether editors and `check` show it.
@@ -252,7 +254,7 @@ impl Project {
     /// This snapshot with the plugin's real results in place of the emulation: its data,
     /// its names, its path filters. The emulation's warnings about the plugin go.
     pub fn with_live_plugin(mut self, live: Arc<LivePlugin>) -> Project {
-        self.problems.retain(|p| !matches!(p.code, "plugin-not-emulated" | "plugin-not-found" | "path-filter"));
+        self.problems.retain(|p| !matches!(p.code, PLUGIN_NOT_EMULATED | "plugin-not-found" | "path-filter"));
         self.inventory.drop_filtered(&self.config.inputs, &live.excluded);
         self.plugin_defaults.clear();
         self.declare_live_names(&live);
@@ -523,13 +525,18 @@ fn load_plugin(config: &ProjectConfig, vfs: &dyn Vfs, problems: &mut Vec<Project
         Some(f) => {
             for d in &declarations.names {
                 if !plugins::is_emulated(&d.name) {
+                    // A limit of the emulation, not a fault of the repo: info, shown.
                     problems.push(ProjectProblem {
-                        severity: Severity::Warning,
-                        code: "plugin-not-emulated",
+                        severity: Severity::Info,
+                        code: PLUGIN_NOT_EMULATED,
                         file: f.clone(),
                         line: Some(d.line),
                         col: None,
-                        message: format!("plugin {} '{}' is not emulated; it renders as a visible placeholder", d.kind.as_str(), d.name),
+                        message: format!(
+                            "plugin {} '{}' is not emulated; it renders as a visible placeholder (run the repo's plugin for exact output: `--plugins python` in the CLI, `homelabLsp.plugins.run` in the editor)",
+                            d.kind.as_str(),
+                            d.name
+                        ),
                     });
                 }
             }
