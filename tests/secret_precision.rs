@@ -115,6 +115,10 @@ mosquitto:
 users:
   admin:
     password: $argon2id$v=19$m=65536,t=3,p=4$c2FsdHNhbHQ$aGFzaGhhc2hoYXNo
+  oidc:
+    client_secret: '$pbkdf2-sha512$310000$c8p78n7pUMln0jzvd4aK4Q$JNRBzwAo0ek5qKn50cFzzvE9RXV88h1wJn5KGiHrD0YKtZaR/nCb2CJPOsKaPK0hjf.9yHxzQGZziziccp6Yng'
+  hermes:
+    password_hash: "scrypt$$16384$$8$$1$$c2FsdHNhbHQ$$aGFzaGhhc2hoYXNo"
 real:
   adminPassword: s3cr3t
   pin_password: 1234
@@ -123,8 +127,8 @@ real:
     assert_eq!(
         check(repo.path()),
         vec![
-            entry("kubernetes/apps/llm/models.yaml", 42, "warning", "inline-credential"),
-            entry("kubernetes/apps/llm/models.yaml", 43, "warning", "inline-credential"),
+            entry("kubernetes/apps/llm/models.yaml", 46, "warning", "inline-credential"),
+            entry("kubernetes/apps/llm/models.yaml", 47, "warning", "inline-credential"),
         ]
     );
 }
@@ -272,6 +276,35 @@ spec:
             entry("kubernetes/apps/media/app.yaml", 33, "warning", "unknown-secret-ref"),
         ]
     );
+}
+
+/// A chart may create Secrets named after its release, but not the ones Flux reads before
+/// installing it: a `valuesFrom` Secret that nothing else creates is still reported.
+#[test]
+fn a_chart_does_not_create_its_own_values_secret() {
+    let repo = plain_repo(
+        r#"//- /kubernetes/apps/observability/grafana.yaml
+apiVersion: helm.toolkit.fluxcd.io/v2
+kind: HelmRelease
+metadata:
+  name: grafana
+spec:
+  chart:
+    spec:
+      chart: grafana
+  valuesFrom:
+    - kind: Secret
+      name: grafana-oauth-values
+  values:
+    admin:
+      existingSecret: grafana-admin
+    env:
+      - name: A
+        valueFrom: {secretKeyRef: {name: grafana-admin, key: k}}
+"#,
+    );
+    // `grafana-admin` may well be the chart's own; `grafana-oauth-values` cannot be.
+    assert_eq!(check(repo.path()), vec![entry("kubernetes/apps/observability/grafana.yaml", 11, "warning", "unknown-secret-ref")]);
 }
 
 /// The template fixtures run without their data file, as in a fresh clone of a fork that

@@ -321,15 +321,28 @@ fn is_url_without_credentials(s: &str) -> bool {
 /// `user:hash` lines of a password file: made to be stored, not secrets themselves.
 fn is_password_hash(s: &str) -> bool {
     let hash = |h: &str| {
-        let h = h.trim();
-        let Some(rest) = h.strip_prefix('$') else { return h.starts_with("{SSHA}") || h.starts_with("{ARGON2}") };
+        // Flux post-build substitution turns `$$` into `$`: a hash in a substituted file is
+        // written with every `$` doubled.
+        let h = h.trim().replace("$$", "$");
+        let (rest, known_id_needed) = match h.strip_prefix('$') {
+            Some(rest) => (rest, false),
+            // `scrypt$…` (no leading `$`), as some apps write their KDF strings.
+            None if h.contains('$') => (h.as_str(), true),
+            None => return h.starts_with("{SSHA}") || h.starts_with("{ARGON2}"),
+        };
         let id = rest.split('$').next().unwrap_or("");
-        !id.is_empty() && id.len() <= 12 && id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-') && rest.matches('$').count() >= 2
+        // `pbkdf2-sha512` is 13 characters.
+        let id_shape = !id.is_empty() && id.len() <= 16 && id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-');
+        let id_known = || HASH_ALGORITHMS.iter().any(|a| id.starts_with(a));
+        id_shape && (!known_id_needed || id_known()) && rest.matches('$').count() >= 2
     };
     let lines: Vec<&str> = s.lines().map(str::trim).filter(|l| !l.is_empty()).collect();
     !lines.is_empty()
         && lines.iter().all(|l| hash(l) || l.split_once(':').is_some_and(|(user, h)| !user.contains(char::is_whitespace) && hash(h)))
 }
+
+/// Password-hashing schemes whose strings are written `name$params$salt$hash`.
+const HASH_ALGORITHMS: &[&str] = &["scrypt", "pbkdf2", "argon2", "bcrypt", "sha256", "sha512", "sha-crypt", "yescrypt"];
 
 /// `client_secret_post`, `api-key`, `GITHUB_TOKEN`: an identifier made of words one of
 /// which is a credential word names a key, a method or a variable; it is not a credential
@@ -407,6 +420,9 @@ const EXCLUDED_FIRST: [&str; 14] =
 
 /// Words that, last, make the key a reference to or setting of a credential (`secretName`).
 const EXCLUDED_LAST: &[&str] = &[
+    // `password_hash`, `token_digest`: a one-way hash, not the credential.
+    "hash",
+    "digest",
     "ref",
     "refs",
     "file",

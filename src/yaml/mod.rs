@@ -391,11 +391,23 @@ impl<'a> Known<'a> {
 
     /// Whether some Secret is called `name`.
     pub fn has_secret(&self, name: &str) -> bool {
-        self.local
-            .secrets
-            .iter()
-            .any(|s| s.name == name || (secret_creators::is_pattern(&s.name) && secret_creators::name_matches(&s.name, name)))
-            || self.index.has_secret_matching(name, self.file)
+        self.has_secret_where(name, |_| true)
+    }
+
+    /// Whether some Secret is called `name` that exists before a Helm chart is installed:
+    /// what Flux reads first (`valuesFrom`) cannot be one the chart itself creates.
+    pub fn has_secret_before_install(&self, name: &str) -> bool {
+        self.has_secret_where(name, |pattern| !secret_creators::is_chart_made(pattern))
+    }
+
+    /// Whether some Secret is called `name`, counting only name patterns `keep` accepts.
+    fn has_secret_where(&self, name: &str, keep: impl Fn(&str) -> bool) -> bool {
+        let fits = |s: &NamedDef| {
+            s.name == name || (secret_creators::is_pattern(&s.name) && keep(&s.name) && secret_creators::name_matches(&s.name, name))
+        };
+        self.local.secrets.iter().any(fits) || self.index.secrets_named(name).any(|s| s.file != self.file) || {
+            self.index.secrets.iter().any(|s| s.file != self.file && fits(s))
+        }
     }
 
     /// The Flux sources called `name`.

@@ -88,6 +88,11 @@ pub(crate) fn created_secrets(doc: &Document, root: NodeId, kind: &str, api_vers
 /// where a mistyped ExternalSecret target would hide, so it is left out.)
 const CHART_MADE: &str = "{spec.releaseName|metadata.name}${chart-made}";
 
+/// Whether a name pattern stands for Secrets a chart creates when it is installed.
+pub(crate) fn is_chart_made(pattern: &str) -> bool {
+    pattern.ends_with("${chart-made}")
+}
+
 fn is_app_template(doc: &Document, root: NodeId) -> bool {
     let chart = doc.path_str(root, &["spec", "chart", "spec", "chart"]).or_else(|| doc.path_str(root, &["spec", "chartRef", "name"]));
     // app-template values have `controllers`, whatever the chart is called here.

@@ -69,10 +69,13 @@ fn unknown_secret_refs(cx: &mut Ctx<'_>, info: &DocInfo<'_>) {
     } else {
         None
     };
+    // Flux reads these before the chart is installed, so no chart can be what creates them.
+    let mut read_first: HashSet<NodeId> = HashSet::new();
     if let Some(list) = list {
         for &item in doc.items(list) {
             if doc.path_str(item, &["kind"]) == Some("Secret") && !optional(doc, item) {
                 refs.extend(doc.get(item, "name"));
+                read_first.extend(doc.get(item, "name"));
             }
         }
     }
@@ -83,7 +86,8 @@ fn unknown_secret_refs(cx: &mut Ctx<'_>, info: &DocInfo<'_>) {
             continue;
         }
         let Some(name) = doc.scalar(name_node) else { continue };
-        if !is_plain_name(name) || cx.known.has_secret(name) {
+        let known = if read_first.contains(&name_node) { cx.known.has_secret_before_install(name) } else { cx.known.has_secret(name) };
+        if !is_plain_name(name) || known {
             continue;
         }
         cx.push(
