@@ -220,6 +220,11 @@ metadata:
 spec:
   secretName: database
 ---
+apiVersion: postgres-operator.crunchydata.com/v1beta1
+kind: PostgresCluster
+metadata:
+  name: postgres
+---
 apiVersion: grafana.integreatly.org/v1beta1
 kind: Grafana
 metadata:
@@ -256,6 +261,8 @@ spec:
         valueFrom: {secretKeyRef: {name: db-conn, key: k}}
       - name: H
         valueFrom: {secretKeyRef: {name: sonarr-secret, key: k}}
+      - name: I
+        valueFrom: {secretKeyRef: {name: postgres-pguser-atuin, key: uri}}
 ---
 apiVersion: kustomize.toolkit.fluxcd.io/v1
 kind: Kustomization
@@ -273,7 +280,7 @@ spec:
         vec![
             // The ExternalSecret creates `sonar-secret`: the typo means `sonarr-secret` never resolves.
             entry("kubernetes/apps/media/app.yaml", 23, "warning", "unknown-secret-ref"),
-            entry("kubernetes/apps/media/app.yaml", 33, "warning", "unknown-secret-ref"),
+            entry("kubernetes/apps/media/app.yaml", 35, "warning", "unknown-secret-ref"),
         ]
     );
 }

@@ -36,6 +36,20 @@ const CREATORS: &[(&str, &str, &[&str])] = &[
             "{metadata.name}-replication",
         ],
     ),
+    // Crunchy PGO: one `<cluster>-pguser-<user>` per `spec.users` entry (the cluster's own
+    // name when none is listed), and the certificates and PgBouncer secrets it manages.
+    (
+        "postgres-operator.crunchydata.com",
+        "PostgresCluster",
+        &[
+            "{metadata.name}-pguser-${user}",
+            "{metadata.name}-pgbouncer",
+            "{metadata.name}-cluster-cert",
+            "{metadata.name}-replication-cert",
+        ],
+    ),
+    // Zalando postgres-operator: `<user>.<cluster>.credentials.postgresql.acid.zalan.do`.
+    ("acid.zalan.do", "postgresql", &["${user}.{metadata.name}.credentials.postgresql.acid.zalan.do"]),
     // ext-postgres-operator: `<secretName>-<PostgresUser name>`.
     ("db.movetokube.com", "PostgresUser", &["{spec.secretName}-{metadata.name}"]),
     // grafana-operator v5: the admin login of a Grafana instance.
