@@ -127,19 +127,8 @@ fn file_reports(
         .collect()
 }
 
-pub fn run(root: Option<&Path>, format: Format, fail_on: FailOn, rule_args: &[String]) -> i32 {
-    let mut rules = HashMap::new();
-    for r in rule_args {
-        match r.split_once('=') {
-            Some((code, level)) if matches!(level, "error" | "warning" | "info" | "hint" | "off") => {
-                rules.insert(code.to_string(), level.to_string());
-            }
-            _ => {
-                eprintln!("error: --rule takes CODE=LEVEL with LEVEL one of error, warning, info, hint, off (got '{r}')");
-                return EXIT_PROJECT;
-            }
-        }
-    }
+/// `check`; `rules` are the `--rule` overrides, already validated ([`crate::rules::parse_overrides`]).
+pub fn run(root: Option<&Path>, format: Format, fail_on: FailOn, rules: &HashMap<String, String>) -> i32 {
     let start = root.map(absolute).unwrap_or_else(|| std::env::current_dir().unwrap_or_else(|_| PathBuf::from(".")));
     let project = match Project::discover(&absolute(&start), &DiskVfs) {
         Ok(p) => p,
@@ -148,7 +137,7 @@ pub fn run(root: Option<&Path>, format: Format, fail_on: FailOn, rule_args: &[St
             return EXIT_PROJECT;
         }
     };
-    let reports = check_project(project, &rules);
+    let reports = check_project(project, rules);
     print_reports(&reports, format);
     let failing = reports.iter().filter(|r| r.severity == "error" || (fail_on == FailOn::Warning && r.severity == "warning")).count();
     if failing > 0 {
@@ -230,9 +219,9 @@ fn escape_property(s: &str) -> String {
 
 /// A SARIF 2.1.0 log for code scanning.
 pub fn sarif(reports: &[Report]) -> serde_json::Value {
-    let rules: Vec<serde_json::Value> = crate::ide::diagnostics::RULES
+    let rules: Vec<serde_json::Value> = crate::rules::RULES
         .iter()
-        .map(|(code, default)| serde_json::json!({ "id": code, "shortDescription": { "text": code }, "fullDescription": { "text": format!("homelab-lsp rule {code} (default: {default})") } }))
+        .map(|r| serde_json::json!({ "id": r.code, "shortDescription": { "text": r.summary_plain() }, "fullDescription": { "text": format!("{} (default: {})", r.summary_plain(), r.default_label()) } }))
         .collect();
     let results: Vec<serde_json::Value> = reports
         .iter()

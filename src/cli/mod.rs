@@ -1,4 +1,6 @@
-//! The command-line front end: `render` (and later `check` and `serve`).
+//! The command-line front end: `render`, `check` and `rules`; `usage` checks arguments.
 
 pub mod check;
+pub mod diff;
 pub mod render;
+pub mod usage;

@@ -48,31 +48,6 @@ impl Diag {
     }
 }
 
-/// Every rule code, with its default severity (for settings and docs).
-pub const RULES: &[(&str, &str)] = &[
-    ("template-syntax", "error"),
-    ("undefined-variable", "warning (error under undefined = \"strict\")"),
-    ("unknown-filter", "error"),
-    ("unknown-function", "error"),
-    ("missing-include", "error"),
-    ("render-error", "error"),
-    ("invalid-yaml", "error"),
-    ("missing-parent-refs", "error"),
-    ("unknown-gateway", "error"),
-    ("tailscale-ingress-class", "warning"),
-    ("plaintext-secret", "error (warning for *.sops.yaml not yet encrypted)"),
-    ("inline-credential", "warning"),
-    ("unknown-secret-ref", "warning"),
-    ("unknown-source-ref", "error"),
-    ("generated-file", "warning"),
-    ("drift", "warning"),
-    ("data-error", "error"),
-    ("missing-input", "error"),
-    ("config-error", "error"),
-    ("plugin-not-emulated", "warning"),
-    ("path-filter", "warning"),
-];
-
 /// Byte offset of a 0-based (line, char column).
 pub fn offset_of(text: &str, line: u32, col: u32) -> usize {
     let idx = LineIndex::new(text);

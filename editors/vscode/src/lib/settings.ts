@@ -6,7 +6,7 @@ export const SECTION = 'homelabLsp';
 
 /**
  * Every diagnostic rule code the server knows (keep in step with package.json;
- * editors/test.sh compares both with the rules of `homelab-lsp check --format sarif`).
+ * the Rust test rules::agreement compares package.json with src/rules.rs).
  */
 export const RULE_CODES = [
   'template-syntax',
@@ -29,6 +29,7 @@ export const RULE_CODES = [
   'missing-input',
   'config-error',
   'plugin-not-emulated',
+  'plugin-not-found',
   'path-filter',
 ] as const;
 
