@@ -50,10 +50,16 @@ pub const RULES: &[Rule] = &[
     rule(
         "plaintext-secret",
         Error,
-        "warning for *.sops.yaml not yet encrypted",
+        "warning for a *.sops.yaml file not yet encrypted",
         "A Kubernetes Secret with plaintext data in a file that is not SOPS-encrypted.",
     ),
     rule("inline-credential", Warning, "", "A password, token or key written inline in a manifest instead of coming from a Secret."),
+    rule(
+        "committed-secret",
+        Error,
+        "warning for a credential-named key in a tracked data file",
+        "A private key or token in a file git tracks (`*.key`, `id_*`, `*token*.txt`, the data file); `check` in a git checkout only.",
+    ),
     rule("unknown-secret-ref", Warning, "", "A reference to a Secret that is not defined in the repository."),
     rule(
         "unknown-source-ref",

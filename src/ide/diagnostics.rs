@@ -392,6 +392,11 @@ fn template_diagnostics(
                 let map = r.line_map.unwrap_or_default();
                 let out_idx = LineIndex::new(&r.text);
                 for f in yaml::check(&r.text, &output, index, opts) {
+                    // A `*.sops.*` template renders plaintext by design: the configure task
+                    // encrypts the rendered file, which is checked itself (generated_diagnostics).
+                    if f.code == "plaintext-secret" && yaml::is_sops_file_name(&output) {
+                        continue;
+                    }
                     let out_line = out_idx.line_of(f.range.start);
                     // A credential the template takes from a makejinja variable is a
                     // reference, like `${VAR}`; a known secret shape is reported anywhere.
@@ -502,6 +507,16 @@ fn generated_diagnostics(pa: &ProjectAnalysis, path: &Path, text: &str, entry: &
     let rel = entry.source.strip_prefix(&pa.project.config.root).unwrap_or(&entry.source).display().to_string();
     let on_disk = crate::workspace::vfs::read_text_file(path).ok();
     let edited = pa.docs.contains_key(path) && on_disk.as_deref() != Some(text);
+    // The configure task encrypts a generated `*.sops.*` file; one left in plaintext leaks.
+    if yaml::is_sops_file_name(path) {
+        let opts = CheckOptions { check_references: false, yaml_syntax: false };
+        out.extend(
+            yaml::check(text, path, &RepoIndex::default(), &opts)
+                .into_iter()
+                .filter(|f| f.code == "plaintext-secret")
+                .map(|f| from_finding(path, f, false)),
+        );
+    }
     // One render serves the drift check and both quick fixes.
     let fresh = pa.renderer().render(&entry.name).ok();
     if edited {
@@ -561,6 +576,20 @@ fn restore_fix(
 
 /// Plain YAML files of the project (not templates, not generated outputs).
 pub fn plain_yaml_files(pa: &ProjectAnalysis) -> Vec<PathBuf> {
+    walk_project(pa, |p| is_plain_yaml_name(&pa.project, p))
+}
+
+/// `*.yaml.j2` files outside the template inputs (bootstrap manifests a task pipes through
+/// makejinja into `kubectl apply`): what their literal text defines exists in the cluster.
+fn stray_yaml_templates(pa: &ProjectAnalysis) -> Vec<PathBuf> {
+    walk_project(pa, |p| {
+        let name = p.file_name().and_then(|n| n.to_str()).unwrap_or("");
+        (name.ends_with(".yaml.j2") || name.ends_with(".yml.j2")) && !pa.project.config.inputs.iter().any(|i| p.starts_with(i))
+    })
+}
+
+/// Files under the root, sorted, outside skipped directories, that `keep` accepts.
+fn walk_project(pa: &ProjectAnalysis, keep: impl Fn(&Path) -> bool) -> Vec<PathBuf> {
     let root = &pa.project.config.root;
     walkdir::WalkDir::new(root)
         .max_depth(PLAIN_YAML_MAX_DEPTH)
@@ -570,7 +599,7 @@ pub fn plain_yaml_files(pa: &ProjectAnalysis) -> Vec<PathBuf> {
         .filter_map(Result::ok)
         .filter(|e| e.file_type().is_file())
         .map(|e| e.into_path())
-        .filter(|p| is_plain_yaml_name(&pa.project, p))
+        .filter(|p| keep(p))
         .collect()
 }
 
@@ -622,21 +651,59 @@ pub fn generated_files(pa: &ProjectAnalysis) -> Vec<PathBuf> {
     pa.project.inventory.templates().map(|e| e.output.clone()).filter(|p| p.is_file()).collect()
 }
 
-/// What the whole repo defines: Gateways, Secrets and Flux sources, from hand-written YAML
-/// and from the rendered output of every template.
+/// What the whole repo defines: Gateways, Secrets and Flux sources, from hand-written YAML,
+/// from the rendered output of every template, and from the generated files committed on
+/// disk. Flux applies what is committed, so a generated file's definitions hold even when
+/// its template cannot render (most forks gitignore their data file); a template that does
+/// not render still defines what its literal text names.
 pub fn repo_index(pa: &ProjectAnalysis) -> RepoIndex {
     let plain = plain_yaml_files(pa);
     let plain_facts = crate::parallel::map_in_order(&plain, |p| pa.text(p).map(|text| yaml::facts(&text, p)), || None);
     let renderer = pa.renderer();
     let templates: Vec<_> =
         pa.project.inventory.templates().filter(|e| e.output.extension().is_some_and(|x| x == "yaml" || x == "yml")).collect();
-    let rendered_facts =
-        crate::parallel::map_in_order(&templates, |e| renderer.render(&e.name).ok().map(|text| yaml::facts(&text, &e.output)), || None);
+    let rendered_facts = crate::parallel::map_in_order(
+        &templates,
+        |e| {
+            let mut facts = match renderer.render(&e.name) {
+                Ok(text) => yaml::facts(&text, &e.output),
+                Err(_) => pa
+                    .text(&e.source)
+                    .map(|text| yaml::facts(&super::template_as_yaml(&text, &lex(&text, pa.syntax())), &e.output))
+                    .unwrap_or_default(),
+            };
+            if let Some(committed) = crate::workspace::vfs::read_text_file(&e.output).ok().map(|t| yaml::facts(&t, &e.output)) {
+                facts.merge(committed);
+            }
+            Some(facts)
+        },
+        || None,
+    );
+    let stray = stray_yaml_templates(pa);
+    let stray_facts = crate::parallel::map_in_order(
+        &stray,
+        |p| pa.text(p).map(|text| yaml::facts(&super::template_as_yaml(&text, &lex(&text, pa.syntax())), p)),
+        || None,
+    );
     let mut index = RepoIndex::default();
-    for facts in plain_facts.into_iter().chain(rendered_facts).flatten() {
+    for facts in plain_facts.into_iter().chain(rendered_facts).chain(stray_facts).flatten() {
         index.add(facts);
     }
     index
+}
+
+/// `committed-secret` over the files git tracks (`tracked`, from the workspace layer): key
+/// and token files, and the project's data files. Per file, like [`file_diagnostics`].
+pub fn committed_secret_diagnostics(pa: &ProjectAnalysis, tracked: &[PathBuf]) -> Vec<(PathBuf, Diag)> {
+    let mut out = Vec::new();
+    for file in tracked {
+        let data_file = pa.project.data_files.iter().any(|d| &d.path == file);
+        let Ok(text) = crate::workspace::vfs::read_text_file(file) else { continue };
+        for f in yaml::committed_secrets(file, &text, data_file) {
+            out.push((file.clone(), from_finding(file, f, false)));
+        }
+    }
+    out
 }
 
 /// Excluded from rendering and included by no template: makejinja never reads it.

@@ -3,6 +3,7 @@
 
 pub mod config;
 pub mod data;
+pub mod git;
 pub mod inventory;
 pub mod mjfilter;
 pub mod project;

@@ -175,3 +175,54 @@ metadata:
 data:
   password: hunter2
 ";
+
+/// A `makejinja.toml` fixture file: `./templates` into the root, `./config.yaml` as data,
+/// chainable undefined and the cluster-template `#{ }#` delimiters.
+pub const MAKEJINJA_TOML: &str = r##"//- /makejinja.toml
+[makejinja]
+inputs = ["./templates"]
+output = "./"
+data = ["./config.yaml"]
+jinja_suffix = ".j2"
+undefined = "chainable"
+[makejinja.delimiter]
+block_start = "#%"
+block_end = "%#"
+comment_start = "#|"
+comment_end = "#|"
+variable_start = "#{"
+variable_end = "}#"
+"##;
+
+/// `check --format json` output as (path, line, severity, code) tuples.
+pub fn report_tuples(stdout: &str) -> Vec<(String, usize, String, String)> {
+    let reports: serde_json::Value = serde_json::from_str(stdout).unwrap_or_else(|e| panic!("bad JSON ({e}):\n{stdout}"));
+    reports
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            (
+                r["path"].as_str().unwrap().to_string(),
+                r["line"].as_u64().unwrap() as usize,
+                r["severity"].as_str().unwrap().to_string(),
+                r["code"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect()
+}
+
+/// Makes `root` a git checkout with its files committed (gitignored ones too when
+/// `include_ignored`: an export holds only committed files); false when git cannot run.
+pub fn git_commit_all(root: &Path, include_ignored: bool) -> bool {
+    let git = |args: &[&str]| {
+        std::process::Command::new("git")
+            .args(["-c", "user.name=test", "-c", "user.email=test@example.com", "-c", "commit.gpgsign=false"])
+            .args(args)
+            .current_dir(root)
+            .output()
+            .is_ok_and(|o| o.status.success())
+    };
+    let add: &[&str] = if include_ignored { &["add", "-A", "-f"] } else { &["add", "-A"] };
+    git(&["init", "-q"]) && git(add) && git(&["commit", "-qm", "fixture"])
+}

@@ -41,7 +41,7 @@ return {
         -- the server's default. Codes: template-syntax, undefined-variable,
         -- unknown-filter, unknown-function, missing-include, render-error, invalid-yaml, missing-parent-refs,
         -- unknown-gateway, tailscale-ingress-class, plaintext-secret,
-        -- inline-credential, unknown-secret-ref, unknown-source-ref,
+        -- inline-credential, committed-secret, unknown-secret-ref, unknown-source-ref,
         -- generated-file, drift, data-error, missing-input, config-error,
         -- plugin-not-emulated, plugin-not-found, path-filter.
         rules = vim.empty_dict(),

@@ -21,6 +21,7 @@ export const RULE_CODES = [
   'tailscale-ingress-class',
   'plaintext-secret',
   'inline-credential',
+  'committed-secret',
   'unknown-secret-ref',
   'unknown-source-ref',
   'generated-file',
