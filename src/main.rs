@@ -37,6 +37,8 @@ enum Command {
         /// Override a rule's severity: CODE=error|warning|info|hint|off (repeatable; codes below).
         #[arg(long = "rule", value_name = "CODE=LEVEL")]
         rules: Vec<String>,
+        #[command(flatten)]
+        plugins: cli::plugins::PluginArgs,
     },
     /// Render templates as makejinja would: the whole tree into --output, one FILE to stdout,
     /// or --diff against the files on disk.
@@ -53,6 +55,8 @@ enum Command {
         diff: bool,
         /// Render only this template and print it to stdout (relative to --root when given).
         file: Option<PathBuf>,
+        #[command(flatten)]
+        plugins: cli::plugins::PluginArgs,
     },
     /// List every diagnostic rule: code, default severity, what it reports.
     Rules {
@@ -90,23 +94,23 @@ fn usage_error(message: &str) -> i32 {
 
 fn run(args: Args) -> i32 {
     match args.command {
-        Some(Command::Render { root, output, diff, file }) => {
+        Some(Command::Render { root, output, diff, file, plugins }) => {
             if let Err(e) = cli::usage::check_root(root.as_deref()) {
                 return usage_error(&e);
             }
             match (output, file, diff) {
-                (Some(out), None, false) => cli::render::render_tree(root.as_deref(), &out),
-                (None, Some(file), false) => cli::render::render_one(root.as_deref(), &file),
-                (None, None, true) => cli::render::render_diff(root.as_deref()),
+                (Some(out), None, false) => cli::render::render_tree(root.as_deref(), &out, &plugins),
+                (None, Some(file), false) => cli::render::render_one(root.as_deref(), &file, &plugins),
+                (None, None, true) => cli::render::render_diff(root.as_deref(), &plugins),
                 _ => usage_error("give --output DIR to render the whole tree, a FILE to render one template, or --diff"),
             }
         }
-        Some(Command::Check { root, format, fail_on, rules }) => {
+        Some(Command::Check { root, format, fail_on, rules, plugins }) => {
             if let Err(e) = cli::usage::check_root(root.as_deref()) {
                 return usage_error(&e);
             }
             match homelab_lsp::rules::parse_overrides(&rules) {
-                Ok(rules) => cli::check::run(root.as_deref(), format, fail_on, &rules),
+                Ok(rules) => cli::check::run(root.as_deref(), format, fail_on, &rules, &plugins),
                 Err(e) => usage_error(&e),
             }
         }

@@ -70,8 +70,27 @@ pub const RULES: &[Rule] = &[
     rule("generated-file", Warning, "", "An edit to a file that is generated from a template (the next render overwrites it)."),
     rule("drift", Warning, "", "A generated file whose content differs from what its template renders to now."),
     rule("data-error", Error, "", "A data file named in `makejinja.toml` that is missing or is not valid YAML."),
+    rule(
+        "data-missing",
+        Info,
+        "",
+        "The data files (or key files) a fresh clone lacks, named once on `makejinja.toml`; templates render with what there is.",
+    ),
+    rule(
+        "config-incomplete",
+        Info,
+        "",
+        "A `makejinja.toml` whose inputs are only given at run time (on the command line of a task); says which command and what to add.",
+    ),
     rule("missing-input", Error, "", "An input directory named in `makejinja.toml` that does not exist (makejinja refuses to run)."),
     rule("config-error", Error, "", "A `makejinja.toml` that cannot be read (bad TOML, wrong types, unknown delimiters)."),
+    rule(
+        "plugin-error",
+        Error,
+        "",
+        "The repository's Python plugin raised while run for real (`--plugins python`); shown on the data key or plugin line it names.",
+    ),
+    rule("plugin-worker", Info, "", "The Python worker that runs the repository's plugins could not run; the built-in emulation is used."),
     rule(
         "plugin-not-emulated",
         Warning,
@@ -270,10 +289,38 @@ mod agreement {
             .unwrap_or(text.len())
     }
 
-    /// Every code the sources emit: `code: "…"` fields, `Diag::new("…"`, `push("…"` of
-    /// findings, and the render-error kind → code match. Test modules are skipped.
+    /// `const NAME: &str = "kebab-code";` in `text`: (NAME, code).
+    fn code_consts(text: &str) -> Vec<(String, String)> {
+        text.lines()
+            .filter_map(|l| {
+                let rest = l.trim_start().trim_start_matches("pub ").strip_prefix("const ")?;
+                let (name, value) = rest.split_once(": &str = ")?;
+                Some((name.to_string(), code_literal(value)?.to_string()))
+            })
+            .collect()
+    }
+
+    /// Every code the sources emit: `code: "…"` fields (or `code: NAME` of a `const NAME:
+    /// &str = "…"`), `Diag::new("…"`, `push("…"` of findings, and the render-error kind →
+    /// code match. Test modules are skipped.
     fn emitted_codes() -> Vec<(String, String)> {
         let mut found = Vec::new();
+        let sources: Vec<(String, String)> = walkdir::WalkDir::new(Path::new(MANIFEST).join("src"))
+            .into_iter()
+            .filter_map(Result::ok)
+            .filter(|e| e.path().extension().is_some_and(|x| x == "rs"))
+            .filter_map(|e| Some((e.path().strip_prefix(MANIFEST).ok()?.display().to_string(), std::fs::read_to_string(e.path()).ok()?)))
+            .collect();
+        let consts: HashMap<String, String> = sources.iter().flat_map(|(_, text)| code_consts(text)).collect();
+        for (rel, text) in &sources {
+            let code_part = &text[..test_module_start(text)];
+            for (i, _) in code_part.match_indices("code: ") {
+                let ident: String = code_part[i + 6..].chars().take_while(|c| c.is_alphanumeric() || *c == '_' || *c == ':').collect();
+                if let Some(code) = ident.rsplit("::").next().and_then(|name| consts.get(name)) {
+                    found.push((code.clone(), rel.clone()));
+                }
+            }
+        }
         for entry in walkdir::WalkDir::new(Path::new(MANIFEST).join("src")).into_iter().filter_map(Result::ok) {
             let path = entry.path();
             let test_file = ["rules.rs", "tests.rs", "testutil.rs"].iter().any(|f| path.ends_with(f));
@@ -306,9 +353,10 @@ mod agreement {
         let emitted = emitted_codes();
         assert!(emitted.len() >= RULES.len(), "the source scan found only {emitted:?}; has the emitting code changed shape?");
         let codes = table_codes();
+        let mut seen = BTreeSet::new();
         let missing: Vec<String> = emitted
             .iter()
-            .filter(|(c, _)| !codes.contains(c.as_str()))
+            .filter(|(c, _)| !codes.contains(c.as_str()) && seen.insert(c.clone()))
             .map(|(c, file)| format!("add `{c}` (emitted in {file}) to RULES in src/rules.rs, the VS Code settings in editors/vscode/package.json and RULE_CODES in editors/vscode/src/lib/settings.ts, the code lists in editors/helix/languages.toml editors/nvim/lsp/homelab_lsp.lua and editors/vscode/README.md, then paste `homelab-lsp rules --format markdown` into README.md"))
             .collect();
         assert!(missing.is_empty(), "{}", missing.join("\n"));

@@ -135,7 +135,13 @@ fn to_report(root: &Path, file: &Path, text: &str, d: Diag, rules: &HashMap<Stri
 }
 
 /// `check`; `rules` are the `--rule` overrides, already validated ([`crate::rules::parse_overrides`]).
-pub fn run(root: Option<&Path>, format: Format, fail_on: FailOn, rules: &HashMap<String, String>) -> i32 {
+pub fn run(
+    root: Option<&Path>,
+    format: Format,
+    fail_on: FailOn,
+    rules: &HashMap<String, String>,
+    plugins: &super::plugins::PluginArgs,
+) -> i32 {
     let start = root.map(absolute).unwrap_or_else(|| std::env::current_dir().unwrap_or_else(|_| PathBuf::from(".")));
     let project = match Project::discover(&absolute(&start), &DiskVfs) {
         Ok(p) => p,
@@ -144,8 +150,16 @@ pub fn run(root: Option<&Path>, format: Format, fail_on: FailOn, rules: &HashMap
             return EXIT_PROJECT;
         }
     };
+    let Some(project) = super::plugins::with_plugins(project, plugins) else {
+        return EXIT_PROJECT;
+    };
+    // A data file that exists but cannot be read or parsed: the project cannot be read.
+    let broken_data = project.problems.iter().any(|p| p.code == "data-error");
     let reports = check_project(project, rules);
     print_reports(&reports, format);
+    if broken_data {
+        return EXIT_PROJECT;
+    }
     let failing = reports.iter().filter(|r| r.severity == "error" || (fail_on == FailOn::Warning && r.severity == "warning")).count();
     if failing > 0 {
         EXIT_FAILED

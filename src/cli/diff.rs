@@ -1,7 +1,7 @@
 //! `homelab-lsp render --diff`: what `task configure` would change, as a unified diff of
 //! every generated file against the file on disk. Writes nothing.
 
-use super::render::{format_error, load_project, report_problems, EXIT_FAILED, EXIT_OK, EXIT_PROJECT};
+use super::render::{format_error, report_problems, EXIT_FAILED, EXIT_OK, EXIT_PROJECT};
 use crate::workspace::{InventoryEntry, Project, RenderOutcome};
 use std::collections::HashMap;
 use std::path::Path;
@@ -144,8 +144,8 @@ pub fn project_diff(project: &Project) -> (Vec<FileDiff>, Vec<String>) {
 
 /// `render --diff`: exit 0 when nothing would change, 1 when something would (or a template
 /// fails), 2 when the project cannot be read.
-pub fn render_diff(root: Option<&Path>) -> i32 {
-    let Some(project) = load_project(root, None) else {
+pub fn render_diff(root: Option<&Path>, plugins: &super::plugins::PluginArgs) -> i32 {
+    let Some(project) = super::plugins::load_project(root, None, plugins) else {
         return EXIT_PROJECT;
     };
     if report_problems(&project) {

@@ -2,5 +2,6 @@
 
 pub mod check;
 pub mod diff;
+pub mod plugins;
 pub mod render;
 pub mod usage;

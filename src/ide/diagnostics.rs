@@ -9,7 +9,7 @@ use super::symbols::block_pairs;
 use super::{FileRole, ProjectAnalysis};
 use crate::template::builtins::{FILTERS, FUNCTIONS, TESTS};
 use crate::template::expr::{include_target, names_in_template, NameRole};
-use crate::template::plugins::{is_emulated, PluginNameKind};
+use crate::template::plugins::{self, is_emulated, PluginNameKind};
 use crate::template::syntax::{lex, tag_keyword, LineIndex, TokenKind};
 use crate::template::{RenderErrorKind, UndefinedMode};
 use crate::workspace::{ProjectProblem, Severity as ProblemSeverity};
@@ -114,7 +114,7 @@ pub fn file_diagnostics(pa: &ProjectAnalysis, path: &Path, index: Option<&RepoIn
 pub fn problem_diagnostics(problems: &[ProjectProblem], path: &Path, text: &str) -> Vec<Diag> {
     problems
         .iter()
-        .filter(|p| p.file == path && p.severity != ProblemSeverity::Info)
+        .filter(|p| p.file == path && p.is_shown())
         .map(|p| {
             let range = match p.line {
                 Some(l) => {
@@ -263,6 +263,8 @@ fn template_diagnostics(
                     format!("unknown function '{head}': not built in, not emulated and not declared by the plugin"),
                 ));
             }
+            // Without the real data every name looks undefined: the `data-missing` notice says why.
+            NameRole::Variable if !pa.project.data_is_real() => {}
             NameRole::Variable => {
                 let in_block = tokens.iter().any(|t| t.kind == TokenKind::Block && t.span == u.tag);
                 // A condition is itself the test for "is it set" (outside strict mode), and
@@ -363,8 +365,12 @@ fn template_diagnostics(
                 RenderErrorKind::UnknownFunction => "unknown-function",
                 RenderErrorKind::Runtime => "render-error",
             };
+            // What follows from a missing data or key file is said once by `data-missing`.
+            let cascade = matches!(e.kind, RenderErrorKind::UndefinedVariable | RenderErrorKind::Runtime)
+                && (!pa.project.data_is_real() || pa.project.is_missing_key_file_error(&e.message));
             // Skip duplicates of what the static checks already reported.
-            let duplicate = has_static_errors && code != "template-syntax" && code != "render-error"
+            let duplicate = cascade
+                || has_static_errors && code != "template-syntax" && code != "render-error"
                 || out.iter().any(|d| d.code == code && d.range.start <= range.start && range.start <= d.range.end)
                 || (code == "undefined-variable" && static_undefined.iter().any(|s| range.contains(s)));
             // Partials rendered on their own miss their parent's loop variables: only
@@ -383,6 +389,9 @@ fn template_diagnostics(
                 out.push(d);
             }
         }
+        // A render from sample data (or none) says nothing about the repo's real output; its
+        // literal credentials are still in every render.
+        Ok(_) if rendered && !pa.project.data_is_real() => out.extend(literal_credentials(pa, path, text, &tokens, index)),
         Ok(r) if rendered => {
             let entry = pa.project.inventory.by_source(path);
             let output = entry.map(|e| e.output.clone()).unwrap_or_else(|| path.to_path_buf());
@@ -517,8 +526,9 @@ fn generated_diagnostics(pa: &ProjectAnalysis, path: &Path, text: &str, entry: &
                 .map(|f| from_finding(path, f, false)),
         );
     }
-    // One render serves the drift check and both quick fixes.
-    let fresh = pa.renderer().render(&entry.name).ok();
+    // One render serves the drift check and both quick fixes. It is only what makejinja would
+    // write with the real data and every plugin name emulated.
+    let fresh = pa.renderer().render(&entry.name).ok().filter(|f| pa.project.data_is_real() && !plugins::has_placeholder(f));
     if edited {
         let mut d = Diag::new(
             "generated-file",

@@ -17,6 +17,7 @@ mod committed;
 mod credentials;
 mod edit;
 mod facts;
+pub mod lenient;
 mod reference_syntax;
 pub mod refs;
 mod routes;

@@ -38,11 +38,15 @@ return {
       preview = { showSecrets = false },
       diagnostics = {
         -- rule code -> 'error' | 'warning' | 'info' | 'off'; rules left out keep
-        -- the server's default. Codes: template-syntax, undefined-variable,
-        -- unknown-filter, unknown-function, missing-include, render-error, invalid-yaml, missing-parent-refs,
-        -- unknown-gateway, tailscale-ingress-class, plaintext-secret,
-        -- inline-credential, committed-secret, unknown-secret-ref, unknown-source-ref,
-        -- generated-file, drift, data-error, missing-input, config-error,
+        -- the server's default. Codes:
+        -- template-syntax, undefined-variable, unknown-filter,
+        -- unknown-function, missing-include, render-error,
+        -- invalid-yaml, missing-parent-refs, unknown-gateway,
+        -- tailscale-ingress-class, plaintext-secret,
+        -- inline-credential, committed-secret, unknown-secret-ref,
+        -- unknown-source-ref, generated-file, drift, data-error,
+        -- data-missing, config-incomplete, missing-input,
+        -- config-error, plugin-error, plugin-worker,
         -- plugin-not-emulated, plugin-not-found, path-filter.
         rules = vim.empty_dict(),
       },
