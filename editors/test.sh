@@ -252,8 +252,10 @@ assert isinstance(server["config"]["homelabLsp"]["diagnostics"]["rules"], dict)
 langs = {l["name"]: l for l in d["language"]}
 mj = langs["makejinja"]
 globs = [t["glob"] if isinstance(t, dict) else t for t in mj["file-types"]]
-for g in ("*.yaml.j2", "*.yml.j2", "*.j2"):
-    assert g in globs, (g, globs)
+assert globs == ["*.yaml.j2", "*.yml.j2"], globs  # a bare *.j2 stays Helix's jinja
+import os
+q = os.path.join(os.path.dirname(sys.argv[1]), "queries", "makejinja", "highlights.scm")
+assert open(q).readline().strip() == "; inherits: yaml", q
 assert mj["roots"] == ["makejinja.toml", ".git"], mj["roots"]
 assert mj["language-id"] == "makejinja", mj["language-id"]
 assert mj["grammar"] == "yaml", mj["grammar"]

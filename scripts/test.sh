@@ -6,6 +6,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$(pwd)
+# Where cargo puts its builds: $CARGO_TARGET_DIR (relative to the repository, as cargo reads
+# it from here) or target/.
+TARGET_DIR=$(realpath -m "${CARGO_TARGET_DIR:-target}")
 
 step() { printf '\n==> %s\n' "$*"; }
 
@@ -33,5 +36,5 @@ scripts/bench-smoke.sh --no-compare
 
 if [ -x editors/test.sh ]; then
   step "editor integrations"
-  editors/test.sh "$ROOT/target/debug/homelab-lsp"
+  editors/test.sh "$TARGET_DIR/debug/homelab-lsp"
 fi

@@ -8,6 +8,7 @@ pub mod cli;
 pub mod ide;
 pub mod parallel;
 pub mod pyfmt;
+pub mod rules;
 pub mod server;
 pub mod template;
 pub mod workspace;

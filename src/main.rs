@@ -1,7 +1,8 @@
 //! `homelab-lsp`: the language server (default) and its CLI jobs.
 
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
 use homelab_lsp::cli;
+use homelab_lsp::cli::usage::EXIT_USAGE;
 use std::path::PathBuf;
 
 #[derive(Parser)]
@@ -9,8 +10,8 @@ use std::path::PathBuf;
 struct Args {
     #[command(subcommand)]
     command: Option<Command>,
-    /// Accepted for clients that pass it (VS Code); stdio is the only transport.
-    #[arg(long, global = true, hide = true)]
+    /// Speak LSP on stdin/stdout (what editors pass; stdio is the only transport and the default).
+    #[arg(long)]
     stdio: bool,
 }
 
@@ -33,46 +34,94 @@ enum Command {
         /// Exit 1 when anything at or above this severity is found.
         #[arg(long, value_enum, default_value = "error")]
         fail_on: cli::check::FailOn,
-        /// Override a rule's severity: CODE=error|warning|info|hint|off (repeatable).
+        /// Override a rule's severity: CODE=error|warning|info|hint|off (repeatable; codes below).
         #[arg(long = "rule", value_name = "CODE=LEVEL")]
         rules: Vec<String>,
         #[command(flatten)]
         plugins: cli::plugins::PluginArgs,
     },
-    /// Render templates as makejinja would: the whole tree into --output, or one FILE to stdout.
+    /// Render templates as makejinja would: the whole tree into --output, one FILE to stdout,
+    /// or --diff against the files on disk.
     Render {
         /// The project root (a directory with makejinja.toml); default: found from the current directory.
         #[arg(long)]
         root: Option<PathBuf>,
         /// Write the whole rendered tree into this directory (never into the repo unless it points there).
-        #[arg(long, short)]
+        #[arg(long, short, conflicts_with_all = ["file", "diff"])]
         output: Option<PathBuf>,
-        /// Render only this template and print it to stdout.
+        /// Print a unified diff of every generated file against the one on disk (new, changed,
+        /// removed); exit 1 when anything differs. Writes nothing.
+        #[arg(long, conflicts_with = "file")]
+        diff: bool,
+        /// Render only this template and print it to stdout (relative to --root when given).
         file: Option<PathBuf>,
         #[command(flatten)]
         plugins: cli::plugins::PluginArgs,
     },
+    /// List every diagnostic rule: code, default severity, what it reports.
+    Rules {
+        /// Output format.
+        #[arg(long, value_enum, default_value = "text")]
+        format: RulesFormat,
+    },
+}
+
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum RulesFormat {
+    Text,
+    Json,
+    Markdown,
+}
+
+/// `check --help` ends with the rule codes, from the rule table.
+fn command() -> clap::Command {
+    let codes = homelab_lsp::rules::text_listing();
+    Args::command().mut_subcommand("check", |c| c.after_help(format!("Rules (CODE, default severity, what it reports):\n{codes}")))
 }
 
 fn main() {
-    let args = Args::parse();
-    let code = match args.command {
-        Some(Command::Render { root, output, file, plugins }) => match (output, file) {
-            (Some(out), None) => cli::render::render_tree(root.as_deref(), &out, &plugins),
-            (None, Some(file)) => cli::render::render_one(root.as_deref(), &file, &plugins),
-            (Some(_), Some(_)) => {
-                eprintln!("error: give either --output DIR (whole tree) or FILE (one template), not both");
-                2
+    let args = match Args::from_arg_matches(&command().get_matches()) {
+        Ok(a) => a,
+        Err(e) => e.exit(),
+    };
+    std::process::exit(run(args));
+}
+
+fn usage_error(message: &str) -> i32 {
+    eprintln!("error: {message}");
+    EXIT_USAGE
+}
+
+fn run(args: Args) -> i32 {
+    match args.command {
+        Some(Command::Render { root, output, diff, file, plugins }) => {
+            if let Err(e) = cli::usage::check_root(root.as_deref()) {
+                return usage_error(&e);
             }
-            (None, None) => {
-                eprintln!("error: give --output DIR to render the whole tree, or a FILE to render one template");
-                2
+            match (output, file, diff) {
+                (Some(out), None, false) => cli::render::render_tree(root.as_deref(), &out, &plugins),
+                (None, Some(file), false) => cli::render::render_one(root.as_deref(), &file, &plugins),
+                (None, None, true) => cli::render::render_diff(root.as_deref(), &plugins),
+                _ => usage_error("give --output DIR to render the whole tree, a FILE to render one template, or --diff"),
             }
-        },
+        }
         Some(Command::Check { root, format, fail_on, rules, plugins }) => {
-            cli::check::run(root.as_deref(), format, fail_on, &rules, &plugins)
+            if let Err(e) = cli::usage::check_root(root.as_deref()) {
+                return usage_error(&e);
+            }
+            match homelab_lsp::rules::parse_overrides(&rules) {
+                Ok(rules) => cli::check::run(root.as_deref(), format, fail_on, &rules, &plugins),
+                Err(e) => usage_error(&e),
+            }
+        }
+        Some(Command::Rules { format }) => {
+            match format {
+                RulesFormat::Text => print!("{}", homelab_lsp::rules::text_listing()),
+                RulesFormat::Json => println!("{}", serde_json::to_string_pretty(&homelab_lsp::rules::json_listing()).unwrap_or_default()),
+                RulesFormat::Markdown => print!("{}", homelab_lsp::rules::markdown_table()),
+            }
+            0
         }
         None | Some(Command::Serve { .. }) => homelab_lsp::server::run_stdio(),
-    };
-    std::process::exit(code);
+    }
 }

@@ -129,6 +129,24 @@ env:
     assert_eq!(code, 0);
     let (code, _, _) = run_cli(&["check", "--root", root, "--rule", "missing-parent-refs=off", "--fail-on", "warning"], tmp.path());
     assert_eq!(code, 1);
+    // Usage errors: exit 2 with what was meant.
+    let (code, _, err) = run_cli(&["check", "--root", root, "--rule", "missing-parent-ref=off"], tmp.path());
+    assert_eq!(code, 2);
+    assert!(err.contains("unknown rule 'missing-parent-ref'") && err.contains("did you mean 'missing-parent-refs'?"), "{err}");
+    let (code, _, err) = run_cli(&["check", "--root", root, "--rule", "drift=loud"], tmp.path());
+    assert_eq!(code, 2);
+    assert!(err.contains("unknown level 'loud'"), "{err}");
+    let missing = tmp.path().join("no-such-dir");
+    let (code, _, err) = run_cli(&["check", "--root", missing.to_str().unwrap()], tmp.path());
+    assert_eq!(code, 2);
+    assert!(err.contains("no-such-dir: no such directory"), "{err}");
+    let (code, help, _) = run_cli(&["check", "--help"], tmp.path());
+    assert_eq!(code, 0);
+    for r in homelab_lsp::rules::RULES {
+        assert!(help.lines().any(|l| l.starts_with(r.code)), "check --help lacks {}:\n{help}", r.code);
+    }
+    let (_, help, _) = run_cli(&["--help"], tmp.path());
+    assert!(help.contains("--stdio"), "{help}");
     // A broken project file: exit 2.
     std::fs::write(tmp.path().join("makejinja.toml"), "[makejinja\n").unwrap();
     let (code, _, err) = run_cli(&["check", "--root", root], tmp.path());

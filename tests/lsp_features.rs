@@ -1228,6 +1228,21 @@ fn custom_requests_preview_generated_file_and_template_source() {
     assert_eq!(s, json!({"uri": uri(&tpl), "line": 3}));
     let s = c.ok("homelab/templateSource", json!({"uri": uri(&gen), "line": 1}));
     assert_eq!(s, json!({"uri": uri(&tpl), "line": 1}));
+    // renderDiff: the up-to-date file is not listed; once edited on disk it is, with the
+    // text a render would write.
+    let listed = |c: &mut Client| -> Vec<Value> {
+        let d = c.ok("homelab/renderDiff", json!({"uri": uri(&tpl)}));
+        d.as_array().unwrap().iter().filter(|e| e["path"] == "kubernetes/apps/x/app.yaml").cloned().collect()
+    };
+    assert_eq!(listed(&mut c), Vec::<Value>::new());
+    std::fs::write(&gen, "---\nname: old\n").unwrap();
+    let d = listed(&mut c);
+    assert_eq!(
+        d,
+        vec![
+            json!({"uri": uri(&gen), "path": "kubernetes/apps/x/app.yaml", "change": "changed", "fresh": "---\nname: home\n- k8s-0\n- k8s-1\n"})
+        ]
+    );
     // Not a template: null, and a preview of a non-template is an error.
     assert_eq!(c.ok("homelab/generatedFile", json!({"uri": uri(&f.path("config.yaml"))})), Value::Null);
     let err = c.request("homelab/renderedPreview", json!({"uri": uri(&f.path("config.yaml"))})).expect_err("not a template");

@@ -377,3 +377,78 @@ b: #{{ my_function() }}#
     assert!(err.contains("plugin.py:7: plugin filter 'my_filter' is not emulated"), "{err}");
     assert!(err.contains("plugin.py:11: plugin function 'my_function' is not emulated"), "{err}");
 }
+
+#[test]
+fn render_diff_lists_new_changed_and_removed_files_and_writes_nothing() {
+    let fx = format!(
+        "{}\
+//- /config.yaml
+name: demo
+gone: false
+//- /templates/kubernetes/same.yaml.j2
+name: #{{ name }}#
+//- /templates/kubernetes/changed.yaml.j2
+a: 1
+name: #{{ name }}#
+//- /templates/kubernetes/new.yaml.j2
+fresh: true
+//- /templates/kubernetes/gone.yaml.j2
+#% if gone %#
+still: here
+#% endif %#
+//- /kubernetes/same.yaml
+name: demo
+//- /kubernetes/changed.yaml
+a: 1
+name: old
+//- /kubernetes/gone.yaml
+still: here
+",
+        config("")
+    );
+    let tmp = repo(&fx);
+    let root = tmp.path().to_str().unwrap();
+    let before = read_tree(tmp.path());
+    let (code, out, err) = run_cli(&["render", "--root", root, "--diff"], tmp.path());
+    assert_eq!(code, 1, "{out}\n{err}");
+    assert!(
+        out.contains("--- a/kubernetes/changed.yaml\n+++ b/kubernetes/changed.yaml\n@@ -1,2 +1,2 @@\n a: 1\n-name: old\n+name: demo\n"),
+        "{out}"
+    );
+    assert!(out.contains("--- /dev/null\n+++ b/kubernetes/new.yaml\n@@ -0,0 +1 @@\n+fresh: true\n"), "{out}");
+    assert!(out.contains("--- a/kubernetes/gone.yaml\n+++ /dev/null\n"), "{out}");
+    assert!(!out.contains("same.yaml"), "{out}");
+    assert!(err.contains("1 changed, 1 new, 1 removed"), "{err}");
+    assert_eq!(read_tree(tmp.path()), before, "--diff must not write");
+    // Once rendered, nothing is left to show.
+    let (code, _, err) = run_cli(&["render", "--root", root, "--output", root], tmp.path());
+    assert_eq!(code, 0, "{err}");
+    std::fs::remove_file(tmp.path().join("kubernetes/gone.yaml")).unwrap();
+    let (code, out, err) = run_cli(&["render", "--root", root, "--diff"], tmp.path());
+    assert_eq!((code, out.as_str()), (0, ""), "{err}");
+}
+
+#[test]
+fn render_usage_errors_exit_2_and_say_what_is_wrong() {
+    let fx = format!("{}//- /config.yaml\nname: demo\n//- /templates/app.yaml.j2\nname: #{{ name }}#\n//- /other.txt\nx\n", config(""));
+    let tmp = repo(&fx);
+    let root = tmp.path().to_str().unwrap();
+    let elsewhere = tempfile::tempdir().unwrap();
+    // A relative FILE is taken against --root, wherever the command runs.
+    let (code, out, err) = run_cli(&["render", "--root", root, "templates/app.yaml.j2"], elsewhere.path());
+    assert_eq!((code, out.as_str()), (0, "name: demo\n"), "{err}");
+    let (code, _, err) = run_cli(&["render", "--root", root, "templates/nope.yaml.j2"], elsewhere.path());
+    assert_eq!(code, 2);
+    assert!(err.contains("templates/nope.yaml.j2: no such file"), "{err}");
+    let (code, _, err) = run_cli(&["render", "--root", root, "other.txt"], elsewhere.path());
+    assert_eq!(code, 2);
+    assert!(err.contains("not inside the project's template inputs"), "{err}");
+    let missing = tmp.path().join("missing");
+    let (code, _, err) = run_cli(&["render", "--root", missing.to_str().unwrap(), "--diff"], elsewhere.path());
+    assert_eq!(code, 2);
+    assert!(err.contains("no such directory"), "{err}");
+    for args in [&["render", "--root", root][..], &["render", "--bogus"], &["render", "--diff", "-o", "x"], &["frobnicate"]] {
+        let (code, _, err) = run_cli(args, elsewhere.path());
+        assert_eq!(code, 2, "{args:?}: {err}");
+    }
+}

@@ -134,19 +134,14 @@ fn to_report(root: &Path, file: &Path, text: &str, d: Diag, rules: &HashMap<Stri
     })
 }
 
-pub fn run(root: Option<&Path>, format: Format, fail_on: FailOn, rule_args: &[String], plugins: &super::plugins::PluginArgs) -> i32 {
-    let mut rules = HashMap::new();
-    for r in rule_args {
-        match r.split_once('=') {
-            Some((code, level)) if matches!(level, "error" | "warning" | "info" | "hint" | "off") => {
-                rules.insert(code.to_string(), level.to_string());
-            }
-            _ => {
-                eprintln!("error: --rule takes CODE=LEVEL with LEVEL one of error, warning, info, hint, off (got '{r}')");
-                return EXIT_PROJECT;
-            }
-        }
-    }
+/// `check`; `rules` are the `--rule` overrides, already validated ([`crate::rules::parse_overrides`]).
+pub fn run(
+    root: Option<&Path>,
+    format: Format,
+    fail_on: FailOn,
+    rules: &HashMap<String, String>,
+    plugins: &super::plugins::PluginArgs,
+) -> i32 {
     let start = root.map(absolute).unwrap_or_else(|| std::env::current_dir().unwrap_or_else(|_| PathBuf::from(".")));
     let project = match Project::discover(&absolute(&start), &DiskVfs) {
         Ok(p) => p,
@@ -160,7 +155,7 @@ pub fn run(root: Option<&Path>, format: Format, fail_on: FailOn, rule_args: &[St
     };
     // A data file that exists but cannot be read or parsed: the project cannot be read.
     let broken_data = project.problems.iter().any(|p| p.code == "data-error");
-    let reports = check_project(project, &rules);
+    let reports = check_project(project, rules);
     print_reports(&reports, format);
     if broken_data {
         return EXIT_PROJECT;
@@ -245,9 +240,9 @@ fn escape_property(s: &str) -> String {
 
 /// A SARIF 2.1.0 log for code scanning.
 pub fn sarif(reports: &[Report]) -> serde_json::Value {
-    let rules: Vec<serde_json::Value> = crate::ide::diagnostics::RULES
+    let rules: Vec<serde_json::Value> = crate::rules::RULES
         .iter()
-        .map(|(code, default)| serde_json::json!({ "id": code, "shortDescription": { "text": code }, "fullDescription": { "text": format!("homelab-lsp rule {code} (default: {default})") } }))
+        .map(|r| serde_json::json!({ "id": r.code, "shortDescription": { "text": r.summary_plain() }, "fullDescription": { "text": format!("{} (default: {})", r.summary_plain(), r.default_label()) } }))
         .collect();
     let results: Vec<serde_json::Value> = reports
         .iter()

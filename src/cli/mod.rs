@@ -1,5 +1,7 @@
-//! The command-line front end: `render` (and later `check` and `serve`).
+//! The command-line front end: `render`, `check` and `rules`; `usage` checks arguments.
 
 pub mod check;
+pub mod diff;
 pub mod plugins;
 pub mod render;
+pub mod usage;

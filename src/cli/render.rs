@@ -8,6 +8,9 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+pub use super::diff::render_diff;
+use super::usage::EXIT_USAGE;
+
 /// Exit codes shared by the CLI commands.
 pub const EXIT_OK: i32 = 0;
 pub const EXIT_FAILED: i32 = 1;
@@ -38,7 +41,7 @@ pub fn absolute(p: &Path) -> PathBuf {
 }
 
 /// Reports project problems; returns true when one of them is fatal for rendering.
-fn report_problems(project: &Project) -> bool {
+pub fn report_problems(project: &Project) -> bool {
     let mut fatal = false;
     for p in &project.problems {
         let label = match p.severity {
@@ -185,7 +188,13 @@ pub fn format_error(path: &Path, line: Option<u32>, col: Option<u32>, message: &
 
 /// `render FILE`: one template to stdout.
 pub fn render_one(root: Option<&Path>, file: &Path, plugins: &super::plugins::PluginArgs) -> i32 {
-    let file_abs = absolute(file);
+    let file_abs = match super::usage::resolve_file(root, file) {
+        Ok(p) => absolute(&p),
+        Err(e) => {
+            eprintln!("error: {e}");
+            return EXIT_USAGE;
+        }
+    };
     let Some(project) = super::plugins::load_project(root, Some(&file_abs), plugins) else {
         return EXIT_PROJECT;
     };
@@ -194,7 +203,7 @@ pub fn render_one(root: Option<&Path>, file: &Path, plugins: &super::plugins::Pl
     }
     let Some(name) = project.template_name(&file_abs) else {
         eprintln!("error: {} is not inside the project's template inputs ({})", file.display(), project.config.input_labels.join(", "));
-        return EXIT_FAILED;
+        return EXIT_USAGE;
     };
     if let Some(entry) = project.inventory.by_source(&file_abs) {
         if entry.kind == EntryKind::Copy {

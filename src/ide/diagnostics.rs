@@ -48,34 +48,6 @@ impl Diag {
     }
 }
 
-/// Every rule code, with its default severity (for settings and docs).
-pub const RULES: &[(&str, &str)] = &[
-    ("template-syntax", "error"),
-    ("undefined-variable", "warning (error under undefined = \"strict\")"),
-    ("unknown-filter", "error"),
-    ("unknown-function", "error"),
-    ("missing-include", "error"),
-    ("render-error", "error"),
-    ("invalid-yaml", "error"),
-    ("missing-parent-refs", "error"),
-    ("unknown-gateway", "error"),
-    ("tailscale-ingress-class", "warning"),
-    ("plaintext-secret", "error (warning for a *.sops.yaml file not yet encrypted)"),
-    ("inline-credential", "warning"),
-    ("committed-secret", "error (warning for a credential-named key in a tracked data file)"),
-    ("unknown-secret-ref", "warning"),
-    ("unknown-source-ref", "error"),
-    ("generated-file", "warning"),
-    ("drift", "warning"),
-    ("data-error", "error"),
-    ("data-missing", "info"),
-    ("config-incomplete", "info"),
-    ("missing-input", "error"),
-    ("config-error", "error"),
-    ("plugin-not-emulated", "info"),
-    ("path-filter", "warning"),
-];
-
 /// Byte offset of a 0-based (line, char column).
 pub fn offset_of(text: &str, line: u32, col: u32) -> usize {
     let idx = LineIndex::new(text);

@@ -672,6 +672,18 @@ struct UriResult {
     uri: Uri,
 }
 
+/// One generated file `homelab/renderDiff` reports.
+#[derive(Serialize)]
+struct RenderedChange {
+    uri: Uri,
+    /// Relative to the project root.
+    path: String,
+    /// `new`, `changed` or `removed`.
+    change: &'static str,
+    /// What a render would write; null when removed or not text.
+    fresh: Option<String>,
+}
+
 impl Backend {
     async fn rendered_preview(&self, params: UriParams) -> RpcResult<PreviewResult> {
         self.settled().await;
@@ -696,6 +708,29 @@ impl Backend {
         let out =
             run("generatedFile", move || analysis.project_for(&path).and_then(|pa| ide::navigation::generated_file(pa, &path))).await?;
         Ok(out.and_then(|p| path_to_uri(&p)).map(|uri| UriResult { uri }))
+    }
+
+    /// What `render --diff` shows for the project holding `uri`: every generated file a
+    /// render would create, change or stop writing, with its fresh text.
+    async fn render_diff(&self, params: UriParams) -> RpcResult<Vec<RenderedChange>> {
+        self.settled().await;
+        let path = uri_to_path(&params.uri).ok_or_else(|| invalid_params("not a file: URI"))?;
+        let analysis = self.snapshot();
+        let diffs = run("renderDiff", move || {
+            analysis.project_for(&path).map(|pa| crate::cli::diff::project_diff(&pa.project).0).unwrap_or_default()
+        })
+        .await?;
+        Ok(diffs
+            .into_iter()
+            .filter_map(|d| {
+                let change = match d.change {
+                    crate::cli::diff::Change::New => "new",
+                    crate::cli::diff::Change::Changed => "changed",
+                    crate::cli::diff::Change::Removed => "removed",
+                };
+                Some(RenderedChange { uri: path_to_uri(&d.output)?, path: d.path, change, fresh: d.fresh })
+            })
+            .collect())
     }
 
     async fn template_source(&self, params: UriLineParams) -> RpcResult<Option<LineRef>> {
@@ -1434,6 +1469,7 @@ pub fn run_stdio() -> i32 {
             .custom_method("homelab/renderedPreview", Backend::rendered_preview)
             .custom_method("homelab/generatedFile", Backend::generated_file)
             .custom_method("homelab/templateSource", Backend::template_source)
+            .custom_method("homelab/renderDiff", Backend::render_diff)
             .finish();
         Server::new(tokio::io::stdin(), tokio::io::stdout(), socket).serve(service).await;
     });

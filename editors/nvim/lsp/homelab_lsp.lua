@@ -21,7 +21,14 @@ return {
   -- YAML they render to. The language id sent is the filetype.
   filetypes = { 'makejinja', 'yaml' },
 
-  root_markers = { 'makejinja.toml', '.git' },
+  -- Only inside a homelab repository (see homelab_lsp.repo_root): never for
+  -- a plain YAML file outside one.
+  root_dir = function(bufnr, on_dir)
+    local root = require('homelab_lsp').repo_root(vim.api.nvim_buf_get_name(bufnr))
+    if root then
+      on_dir(root)
+    end
+  end,
 
   -- Answered to workspace/configuration (section "homelabLsp") and sent in
   -- workspace/didChangeConfiguration. homelabLsp.server.path is a client
@@ -31,13 +38,16 @@ return {
       preview = { showSecrets = false },
       diagnostics = {
         -- rule code -> 'error' | 'warning' | 'info' | 'off'; rules left out keep
-        -- the server's default. Codes: template-syntax, undefined-variable,
-        -- unknown-filter, unknown-function, missing-include, render-error,
+        -- the server's default. Codes:
+        -- template-syntax, undefined-variable, unknown-filter,
+        -- unknown-function, missing-include, render-error,
         -- invalid-yaml, missing-parent-refs, unknown-gateway,
-        -- tailscale-ingress-class, plaintext-secret, inline-credential,
-        -- unknown-secret-ref, unknown-source-ref, generated-file, drift,
-        -- data-error, missing-input, config-error, plugin-not-emulated,
-        -- path-filter.
+        -- tailscale-ingress-class, plaintext-secret,
+        -- inline-credential, committed-secret, unknown-secret-ref,
+        -- unknown-source-ref, generated-file, drift, data-error,
+        -- data-missing, config-incomplete, missing-input,
+        -- config-error, plugin-error, plugin-worker,
+        -- plugin-not-emulated, plugin-not-found, path-filter.
         rules = vim.empty_dict(),
       },
       trace = { server = 'off' },

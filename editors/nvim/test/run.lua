@@ -552,7 +552,7 @@ local attached = check('client attaches to the template', function()
   end
   client = vim.lsp.get_clients({ bufnr = tbuf, name = CLIENT_NAME })[1]
   if realpath(client.root_dir or '') ~= realpath(repo) then
-    fail('root_dir is %s, expected %s (root_markers makejinja.toml)', tostring(client.root_dir), repo)
+    fail('root_dir is %s, expected %s (the makejinja.toml directory)', tostring(client.root_dir), repo)
   end
   return 'root ' .. client.root_dir .. ', position encoding ' .. client.offset_encoding
 end)

@@ -9,6 +9,8 @@ import { ProgressTracker, statusText } from './lib/progress';
 import {
   GENERATED_FILE,
   parseGeneratedFile,
+  parseRenderDiff,
+  RENDER_DIFF,
   parseTemplateSource,
   SourceLine,
   TEMPLATE_SOURCE,
@@ -21,6 +23,7 @@ export const COMMANDS = {
   showRenderedPreview: 'homelabLsp.showRenderedPreview',
   openGeneratedFile: 'homelabLsp.openGeneratedFile',
   openTemplateSource: 'homelabLsp.openTemplateSource',
+  showRenderDiff: 'homelabLsp.showRenderDiff',
   restartServer: 'homelabLsp.restartServer',
   showOutput: 'homelabLsp.showOutput',
 } as const;
@@ -34,6 +37,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
   const server = new ServerController(output, traceOutput, progress);
   controller = server;
   const previews = new RenderedPreviewProvider(server);
+  const renders = new FreshRenderProvider();
 
   const status = vscode.window.createStatusBarItem('homelabLsp.indexing', vscode.StatusBarAlignment.Left, 10);
   status.name = 'Homelab LSP indexing';
@@ -65,6 +69,8 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
     vscode.commands.registerCommand(COMMANDS.openTemplateSource, () =>
       guard(() => openTemplateSource(server, previews)),
     ),
+    vscode.commands.registerCommand(COMMANDS.showRenderDiff, () => guard(() => showRenderDiff(server, renders))),
+    vscode.workspace.registerTextDocumentContentProvider(RENDER_SCHEME, renders),
     vscode.commands.registerCommand(COMMANDS.restartServer, () =>
       guard(async () => {
         output.appendLine('[client] restart requested');
@@ -177,4 +183,56 @@ async function openTemplateSource(server: ServerController, previews: RenderedPr
   const range = new vscode.Range(at, 0, at, 0);
   const shown = await vscode.window.showTextDocument(doc, { selection: range });
   shown.revealRange(range, vscode.TextEditorRevealType.InCenterIfOutsideViewport);
+}
+
+/** Scheme of the read-only right side of a render diff: what a render would write. */
+const RENDER_SCHEME = 'homelab-render';
+
+/** Serves the fresh texts of the last `homelab/renderDiff` answer (empty for removed files). */
+class FreshRenderProvider implements vscode.TextDocumentContentProvider {
+  private readonly texts = new Map<string, string>();
+  private readonly changeEmitter = new vscode.EventEmitter<vscode.Uri>();
+  readonly onDidChange = this.changeEmitter.event;
+
+  /** The URI showing `text` for the generated file `path`. */
+  put(path: string, text: string): vscode.Uri {
+    const uri = vscode.Uri.from({ scheme: RENDER_SCHEME, path: '/' + path });
+    this.texts.set(uri.toString(), text);
+    // A diff opened before shows the new answer, not the one VS Code cached.
+    this.changeEmitter.fire(uri);
+    return uri;
+  }
+
+  provideTextDocumentContent(uri: vscode.Uri): string {
+    return this.texts.get(uri.toString()) ?? '';
+  }
+}
+
+/** What `task configure` would change: pick a generated file, see it in the diff editor. */
+async function showRenderDiff(server: ServerController, renders: FreshRenderProvider): Promise<void> {
+  const anchor = vscode.window.activeTextEditor?.document.uri ?? vscode.workspace.workspaceFolders?.[0]?.uri;
+  if (!anchor) {
+    void vscode.window.showInformationMessage('Homelab: open a folder with a makejinja repository first.');
+    return;
+  }
+  const client = await server.runningClient();
+  const params: UriParams = { uri: client.code2ProtocolConverter.asUri(anchor) };
+  const changes = parseRenderDiff(await client.sendRequest(RENDER_DIFF, params));
+  if (changes.length === 0) {
+    void vscode.window.showInformationMessage('Homelab: a render would change nothing; every generated file is up to date.');
+    return;
+  }
+  const items = changes.map((c) => ({ label: c.path, description: c.change, change: c }));
+  const pick = await vscode.window.showQuickPick(items, {
+    title: `Homelab: ${changes.length} generated file(s) a render would change`,
+    placeHolder: 'Pick a file to see the difference',
+  });
+  if (!pick) {
+    return;
+  }
+  const c = pick.change;
+  const onDisk = client.protocol2CodeConverter.asUri(c.uri);
+  const left = c.change === 'new' ? renders.put('empty/' + c.path, '') : onDisk;
+  const right = renders.put('fresh/' + c.path, c.fresh ?? '');
+  await vscode.commands.executeCommand('vscode.diff', left, right, `${c.path} (${c.change}) ↔ fresh render`);
 }

@@ -52,6 +52,7 @@ test('commands are contributed, titled and categorised', () => {
     'homelabLsp.showRenderedPreview': 'Homelab: Show rendered preview',
     'homelabLsp.openGeneratedFile': 'Homelab: Open generated file',
     'homelabLsp.openTemplateSource': 'Homelab: Open template source',
+    'homelabLsp.showRenderDiff': 'Homelab: Show what a render would change',
     'homelabLsp.restartServer': 'Homelab: Restart server',
   });
   const src = fs.readFileSync(path.join(ROOT, 'src', 'extension.ts'), 'utf8');
@@ -60,11 +61,20 @@ test('commands are contributed, titled and categorised', () => {
   }
 });
 
+test('activates only in makejinja or Flux repositories, not on any *.j2', () => {
+  const events: string[] = pkg.activationEvents;
+  assert.ok(events.includes('workspaceContains:makejinja.toml'));
+  for (const e of events) {
+    assert.ok(!/^workspaceContains:(\*\*\/)?\*\.j2$/.test(e) && e !== 'workspaceContains:.sops.yaml', e);
+  }
+});
+
 test('language and grammars are wired up', () => {
   const lang = pkg.contributes.languages.find((l: { id: string }) => l.id === 'makejinja');
   assert.ok(lang);
-  assert.ok(lang.extensions.includes('.j2'));
-  assert.ok(lang.filenamePatterns.includes('*.yaml.j2'));
+  // Only YAML templates: a plain `.j2` (Ansible, Salt, …) keeps whatever language it had.
+  assert.equal(lang.extensions, undefined);
+  assert.deepEqual(lang.filenamePatterns, ['*.yaml.j2', '*.yml.j2']);
   assert.ok(fs.existsSync(path.join(ROOT, lang.configuration)));
   JSON.parse(fs.readFileSync(path.join(ROOT, lang.configuration), 'utf8'));
   for (const g of pkg.contributes.grammars as Array<{ path: string; scopeName: string }>) {

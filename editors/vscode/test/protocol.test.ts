@@ -5,10 +5,12 @@ import {
   GENERATED_FILE,
   lookupLine,
   parseGeneratedFile,
+  parseRenderDiff,
   parseRenderedPreview,
   parseTemplateSource,
   previewErrorText,
   ProtocolError,
+  RENDER_DIFF,
   RENDERED_PREVIEW,
   TEMPLATE_SOURCE,
 } from '../src/lib/protocol';
@@ -17,6 +19,7 @@ test('method names are the server contract', () => {
   assert.equal(RENDERED_PREVIEW, 'homelab/renderedPreview');
   assert.equal(GENERATED_FILE, 'homelab/generatedFile');
   assert.equal(TEMPLATE_SOURCE, 'homelab/templateSource');
+  assert.equal(RENDER_DIFF, 'homelab/renderDiff');
 });
 
 test('rendered preview: text and line map', () => {
@@ -70,4 +73,18 @@ test('error text is a YAML comment block', () => {
   for (const line of text.trimEnd().split('\n')) {
     assert.ok(line.startsWith('#'));
   }
+});
+
+test('renderDiff: changed files with their fresh text', () => {
+  const got = parseRenderDiff([
+    { uri: 'file:///r/kubernetes/a.yaml', path: 'kubernetes/a.yaml', change: 'changed', fresh: 'a: 2\n' },
+    { uri: 'file:///r/kubernetes/b.yaml', path: 'kubernetes/b.yaml', change: 'removed', fresh: null },
+  ]);
+  assert.deepEqual(got.map((c) => [c.path, c.change, c.fresh]), [
+    ['kubernetes/a.yaml', 'changed', 'a: 2\n'],
+    ['kubernetes/b.yaml', 'removed', null],
+  ]);
+  assert.deepEqual(parseRenderDiff([]), []);
+  assert.throws(() => parseRenderDiff({}), ProtocolError);
+  assert.throws(() => parseRenderDiff([{ uri: 'file:///x', path: 'x', change: 'renamed', fresh: '' }]), /new\|changed\|removed/);
 });

@@ -7,7 +7,6 @@ import {
   needsRestart,
   normalizeSeverity,
   readSettings,
-  RULE_CODES,
   toInitializationOptions,
   toServerSettings,
 } from '../src/lib/settings';
@@ -120,31 +119,3 @@ test('only a new server path needs a restart', () => {
   assert.equal(needsRestart(a, c), true);
 });
 
-test('rule codes are the server contract list', () => {
-  assert.deepEqual(
-    [...RULE_CODES].sort(),
-    [
-      'config-error',
-      'data-error',
-      'drift',
-      'generated-file',
-      'inline-credential',
-      'invalid-yaml',
-      'missing-include',
-      'missing-input',
-      'missing-parent-refs',
-      'path-filter',
-      'plaintext-secret',
-      'plugin-not-emulated',
-      'render-error',
-      'tailscale-ingress-class',
-      'template-syntax',
-      'undefined-variable',
-      'unknown-filter',
-      'unknown-function',
-      'unknown-gateway',
-      'unknown-secret-ref',
-      'unknown-source-ref',
-    ],
-  );
-});

@@ -93,6 +93,40 @@ function M.find_root(path)
   return f ~= '' and vim.fn.fnamemodify(f, ':p:h') or nil
 end
 
+--- Root of the homelab repository holding `path`, or nil outside one: the
+--- directory of the nearest makejinja.toml, else the nearest directory with
+--- .git, .sops.yaml or Taskfile.yaml that also has kubernetes/ or
+--- bootstrap/templates/ (a repo whose templates were tidied away, or the older
+--- layout). A plain YAML file elsewhere gets no server.
+function M.repo_root(path)
+  if path == nil or path == '' then
+    return nil
+  end
+  local root = M.find_root(path)
+  if root then
+    return root
+  end
+  local dir = vim.fs.dirname(path)
+  for candidate in vim.fs.parents(path) do
+    dir = candidate
+    local marked = false
+    for _, marker in ipairs({ '.git', '.sops.yaml', 'Taskfile.yaml' }) do
+      if vim.uv.fs_stat(dir .. '/' .. marker) then
+        marked = true
+      end
+    end
+    if marked then
+      local kube = vim.uv.fs_stat(dir .. '/kubernetes')
+      local boot = vim.uv.fs_stat(dir .. '/bootstrap/templates')
+      if (kube and kube.type == 'directory') or (boot and boot.type == 'directory') then
+        return dir
+      end
+      return nil
+    end
+  end
+  return nil
+end
+
 --- Reads the `[makejinja.delimiter]` table of a makejinja.toml text. Only
 --- plain `key = "value"` / `key = 'value'` lines are understood, which is
 --- what the format uses for these six keys.

@@ -22,17 +22,14 @@ end
 --- Registers `homelab_lsp` with lspconfig (once). Returns the lspconfig module.
 function M.register()
   local configs = require('lspconfig.configs')
-  local util = require('lspconfig.util')
   if not configs.homelab_lsp then
     local base = base_config()
-    local markers = base.root_markers or { 'makejinja.toml', '.git' }
-    local root_pattern = util.root_pattern((table.unpack or unpack)(markers))
     configs.homelab_lsp = {
       default_config = {
         cmd = base.cmd,
         filetypes = base.filetypes,
         root_dir = function(fname)
-          return root_pattern(fname)
+          return require('homelab_lsp').repo_root(fname)
         end,
         settings = base.settings,
         before_init = base.before_init,

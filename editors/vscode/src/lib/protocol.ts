@@ -4,6 +4,7 @@
 export const RENDERED_PREVIEW = 'homelab/renderedPreview';
 export const GENERATED_FILE = 'homelab/generatedFile';
 export const TEMPLATE_SOURCE = 'homelab/templateSource';
+export const RENDER_DIFF = 'homelab/renderDiff';
 
 export interface UriParams {
   uri: string;
@@ -111,4 +112,36 @@ function short(v: unknown): string {
     s = String(v);
   }
   return s.length > 120 ? s.slice(0, 117) + '...' : s;
+}
+
+/** One entry of `homelab/renderDiff`: a generated file a render would change. */
+export interface RenderedChange {
+  uri: string;
+  /** Relative to the project root. */
+  path: string;
+  change: 'new' | 'changed' | 'removed';
+  /** What a render would write; null when removed or not text. */
+  fresh: string | null;
+}
+
+const CHANGES = ['new', 'changed', 'removed'];
+
+export function parseRenderDiff(result: unknown): RenderedChange[] {
+  if (!Array.isArray(result)) {
+    throw new ProtocolError(RENDER_DIFF, `expected an array, got ${short(result)}`);
+  }
+  return result.map((v, i) => {
+    const ok =
+      isObject(v) &&
+      typeof v.uri === 'string' &&
+      typeof v.path === 'string' &&
+      typeof v.change === 'string' &&
+      CHANGES.includes(v.change) &&
+      (v.fresh === null || v.fresh === undefined || typeof v.fresh === 'string');
+    if (!ok) {
+      throw new ProtocolError(RENDER_DIFF, `[${i}] should be { uri, path, change: new|changed|removed, fresh }, got ${short(v)}`);
+    }
+    const fresh = typeof v.fresh === 'string' ? v.fresh : null;
+    return { uri: v.uri as string, path: v.path as string, change: v.change as RenderedChange['change'], fresh };
+  });
 }

@@ -6,7 +6,7 @@ export const SECTION = 'homelabLsp';
 
 /**
  * Every diagnostic rule code the server knows (keep in step with package.json;
- * editors/test.sh compares both with the rules of `homelab-lsp check --format sarif`).
+ * the Rust test rules::agreement compares package.json with src/rules.rs).
  */
 export const RULE_CODES = [
   'template-syntax',
@@ -21,14 +21,20 @@ export const RULE_CODES = [
   'tailscale-ingress-class',
   'plaintext-secret',
   'inline-credential',
+  'committed-secret',
   'unknown-secret-ref',
   'unknown-source-ref',
   'generated-file',
   'drift',
   'data-error',
+  'data-missing',
+  'config-incomplete',
   'missing-input',
   'config-error',
+  'plugin-error',
+  'plugin-worker',
   'plugin-not-emulated',
+  'plugin-not-found',
   'path-filter',
 ] as const;
 
