@@ -14,6 +14,11 @@ if command -v rustup >/dev/null; then
   rustup component add rustfmt clippy >/dev/null 2>&1 || true
 fi
 
+step "python venv for the plugin bridge tests (scripts/python-env.sh)"
+# Python-dependent tests fail instead of skipping when this venv is missing.
+HOMELAB_LSP_PYTHON="$(scripts/python-env.sh)"
+export HOMELAB_LSP_PYTHON HOMELAB_LSP_REQUIRE_PYTHON=1
+
 step "cargo fmt --check"
 cargo fmt --all -- --check
 

@@ -3,6 +3,7 @@
 //! Layers, data flowing down only: `server` (LSP glue) → `ide` (features over a snapshot)
 //! → `workspace` (the project model) → `template` (makejinja-flavoured Jinja).
 
+pub mod bridge;
 pub mod cli;
 pub mod ide;
 pub mod parallel;

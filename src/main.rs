@@ -36,6 +36,8 @@ enum Command {
         /// Override a rule's severity: CODE=error|warning|info|hint|off (repeatable).
         #[arg(long = "rule", value_name = "CODE=LEVEL")]
         rules: Vec<String>,
+        #[command(flatten)]
+        plugins: cli::plugins::PluginArgs,
     },
     /// Render templates as makejinja would: the whole tree into --output, or one FILE to stdout.
     Render {
@@ -47,15 +49,17 @@ enum Command {
         output: Option<PathBuf>,
         /// Render only this template and print it to stdout.
         file: Option<PathBuf>,
+        #[command(flatten)]
+        plugins: cli::plugins::PluginArgs,
     },
 }
 
 fn main() {
     let args = Args::parse();
     let code = match args.command {
-        Some(Command::Render { root, output, file }) => match (output, file) {
-            (Some(out), None) => cli::render::render_tree(root.as_deref(), &out),
-            (None, Some(file)) => cli::render::render_one(root.as_deref(), &file),
+        Some(Command::Render { root, output, file, plugins }) => match (output, file) {
+            (Some(out), None) => cli::render::render_tree(root.as_deref(), &out, &plugins),
+            (None, Some(file)) => cli::render::render_one(root.as_deref(), &file, &plugins),
             (Some(_), Some(_)) => {
                 eprintln!("error: give either --output DIR (whole tree) or FILE (one template), not both");
                 2
@@ -65,7 +69,9 @@ fn main() {
                 2
             }
         },
-        Some(Command::Check { root, format, fail_on, rules }) => cli::check::run(root.as_deref(), format, fail_on, &rules),
+        Some(Command::Check { root, format, fail_on, rules, plugins }) => {
+            cli::check::run(root.as_deref(), format, fail_on, &rules, &plugins)
+        }
         None | Some(Command::Serve { .. }) => homelab_lsp::server::run_stdio(),
     };
     std::process::exit(code);

@@ -362,7 +362,13 @@ b: #{{ my_function() }}#
         config("import_paths = [\"./scripts\"]\nloaders = [\"plugin:Plugin\"]")
     );
     let r = repo(&fx);
-    let (code, tree, err) = render_tree(r.path());
+    // The emulation's behaviour; run for real, this plugin raises NameError (tests/bridge_render.rs).
+    let out = tempfile::tempdir().unwrap();
+    let (code, _, err) = run_cli(
+        &["render", "--plugins", "emulate", "--root", r.path().to_str().unwrap(), "--output", out.path().to_str().unwrap()],
+        r.path(),
+    );
+    let tree = read_tree(out.path());
     assert_eq!(code, 0, "{err}");
     assert_eq!(
         text(&tree, "x.yaml"),

@@ -1,7 +1,7 @@
 //! `homelab-lsp check`: every rule over the whole repo, for CI.
 
 use super::render::{absolute, EXIT_FAILED, EXIT_OK, EXIT_PROJECT};
-use crate::ide::diagnostics::{file_diagnostics, generated_files, plain_yaml_files, repo_index, Diag};
+use crate::ide::diagnostics::{committed_secret_diagnostics, file_diagnostics, generated_files, plain_yaml_files, repo_index, Diag};
 use crate::ide::ProjectAnalysis;
 use crate::template::syntax::LineIndex;
 use crate::workspace::{DiskVfs, Project};
@@ -91,6 +91,12 @@ pub fn check_project(project: Project, rules: &HashMap<String, String>) -> Vec<R
     let files = files_to_check(&pa);
     let per_file = crate::parallel::map_in_order(&files, |file| file_reports(&pa, &root, file, &index, rules), Vec::new);
     let mut reports: Vec<Report> = per_file.into_iter().flatten().collect();
+    if let Some(tracked) = crate::workspace::git::tracked_files(&root) {
+        for (file, d) in committed_secret_diagnostics(&pa, &tracked) {
+            let Some(text) = crate::workspace::vfs::read_text_file(&file).ok() else { continue };
+            reports.extend(to_report(&root, &file, &text, d, rules));
+        }
+    }
     reports.sort_by(|a, b| (&a.path, a.line, a.column, a.code).cmp(&(&b.path, b.line, b.column, b.code)));
     reports.dedup();
     reports
@@ -105,29 +111,30 @@ fn file_reports(
     rules: &HashMap<String, String>,
 ) -> Vec<Report> {
     let Some(text) = pa.text(file) else { return Vec::new() };
-    let idx = LineIndex::new(&text);
-    file_diagnostics(pa, file, Some(index))
-        .into_iter()
-        .filter_map(|d| {
-            let sev = apply_rule(&d, rules)?;
-            let (l1, c1) = idx.line_col(&text, d.range.start);
-            let (l2, c2) = idx.line_col(&text, d.range.end);
-            Some(Report {
-                path: file.strip_prefix(root).unwrap_or(file).to_string_lossy().into_owned(),
-                line: l1 + 1,
-                column: c1 + 1,
-                end_line: l2 + 1,
-                end_column: c2 + 1,
-                severity: severity_name(sev),
-                code: d.code,
-                message: d.message,
-                source_line: text.lines().nth(l1).unwrap_or_default().to_string(),
-            })
-        })
-        .collect()
+    file_diagnostics(pa, file, Some(index)).into_iter().filter_map(|d| to_report(root, file, &text, d, rules)).collect()
 }
 
-pub fn run(root: Option<&Path>, format: Format, fail_on: FailOn, rule_args: &[String]) -> i32 {
+/// One diagnostic of `file` (whose text is `text`) positioned for output; `None` when a
+/// `--rule` turned it off.
+fn to_report(root: &Path, file: &Path, text: &str, d: Diag, rules: &HashMap<String, String>) -> Option<Report> {
+    let sev = apply_rule(&d, rules)?;
+    let idx = LineIndex::new(text);
+    let (l1, c1) = idx.line_col(text, d.range.start);
+    let (l2, c2) = idx.line_col(text, d.range.end);
+    Some(Report {
+        path: file.strip_prefix(root).unwrap_or(file).to_string_lossy().into_owned(),
+        line: l1 + 1,
+        column: c1 + 1,
+        end_line: l2 + 1,
+        end_column: c2 + 1,
+        severity: severity_name(sev),
+        code: d.code,
+        message: d.message,
+        source_line: text.lines().nth(l1).unwrap_or_default().to_string(),
+    })
+}
+
+pub fn run(root: Option<&Path>, format: Format, fail_on: FailOn, rule_args: &[String], plugins: &super::plugins::PluginArgs) -> i32 {
     let mut rules = HashMap::new();
     for r in rule_args {
         match r.split_once('=') {
@@ -148,8 +155,16 @@ pub fn run(root: Option<&Path>, format: Format, fail_on: FailOn, rule_args: &[St
             return EXIT_PROJECT;
         }
     };
+    let Some(project) = super::plugins::with_plugins(project, plugins) else {
+        return EXIT_PROJECT;
+    };
+    // A data file that exists but cannot be read or parsed: the project cannot be read.
+    let broken_data = project.problems.iter().any(|p| p.code == "data-error");
     let reports = check_project(project, &rules);
     print_reports(&reports, format);
+    if broken_data {
+        return EXIT_PROJECT;
+    }
     let failing = reports.iter().filter(|r| r.severity == "error" || (fail_on == FailOn::Warning && r.severity == "warning")).count();
     if failing > 0 {
         EXIT_FAILED

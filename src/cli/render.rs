@@ -42,6 +42,11 @@ fn report_problems(project: &Project) -> bool {
     let mut fatal = false;
     for p in &project.problems {
         let label = match p.severity {
+            // makejinja refuses to run without its data: a render from sample data is not one.
+            _ if p.code == crate::workspace::project::DATA_MISSING => {
+                fatal = true;
+                "error"
+            }
             Severity::Error => {
                 fatal = true;
                 "error"
@@ -62,8 +67,8 @@ fn with_real_encrypt(mut project: Project) -> Project {
 }
 
 /// `render --output OUT`.
-pub fn render_tree(root: Option<&Path>, out: &Path) -> i32 {
-    let Some(project) = load_project(root, None) else {
+pub fn render_tree(root: Option<&Path>, out: &Path, plugins: &super::plugins::PluginArgs) -> i32 {
+    let Some(project) = super::plugins::load_project(root, None, plugins) else {
         return EXIT_PROJECT;
     };
     if report_problems(&project) {
@@ -178,9 +183,9 @@ pub fn format_error(path: &Path, line: Option<u32>, col: Option<u32>, message: &
 }
 
 /// `render FILE`: one template to stdout.
-pub fn render_one(root: Option<&Path>, file: &Path) -> i32 {
+pub fn render_one(root: Option<&Path>, file: &Path, plugins: &super::plugins::PluginArgs) -> i32 {
     let file_abs = absolute(file);
-    let Some(project) = load_project(root, Some(&file_abs)) else {
+    let Some(project) = super::plugins::load_project(root, Some(&file_abs), plugins) else {
         return EXIT_PROJECT;
     };
     if report_problems(&project) {

@@ -9,7 +9,7 @@ use super::symbols::block_pairs;
 use super::{FileRole, ProjectAnalysis};
 use crate::template::builtins::{FILTERS, FUNCTIONS, TESTS};
 use crate::template::expr::{include_target, names_in_template, NameRole};
-use crate::template::plugins::{is_emulated, PluginNameKind};
+use crate::template::plugins::{self, is_emulated, PluginNameKind};
 use crate::template::syntax::{lex, tag_keyword, LineIndex, TokenKind};
 use crate::template::{RenderErrorKind, UndefinedMode};
 use crate::workspace::{ProjectProblem, Severity as ProblemSeverity};
@@ -60,13 +60,16 @@ pub const RULES: &[(&str, &str)] = &[
     ("missing-parent-refs", "error"),
     ("unknown-gateway", "error"),
     ("tailscale-ingress-class", "warning"),
-    ("plaintext-secret", "error (warning for *.sops.yaml not yet encrypted)"),
+    ("plaintext-secret", "error (warning for a *.sops.yaml file not yet encrypted)"),
     ("inline-credential", "warning"),
+    ("committed-secret", "error (warning for a credential-named key in a tracked data file)"),
     ("unknown-secret-ref", "warning"),
     ("unknown-source-ref", "error"),
     ("generated-file", "warning"),
     ("drift", "warning"),
     ("data-error", "error"),
+    ("data-missing", "info"),
+    ("config-incomplete", "info"),
     ("missing-input", "error"),
     ("config-error", "error"),
     ("plugin-not-emulated", "warning"),
@@ -139,7 +142,7 @@ pub fn file_diagnostics(pa: &ProjectAnalysis, path: &Path, index: Option<&RepoIn
 pub fn problem_diagnostics(problems: &[ProjectProblem], path: &Path, text: &str) -> Vec<Diag> {
     problems
         .iter()
-        .filter(|p| p.file == path && p.severity != ProblemSeverity::Info)
+        .filter(|p| p.file == path && p.is_shown())
         .map(|p| {
             let range = match p.line {
                 Some(l) => {
@@ -288,6 +291,8 @@ fn template_diagnostics(
                     format!("unknown function '{head}': not built in, not emulated and not declared by the plugin"),
                 ));
             }
+            // Without the real data every name looks undefined: the `data-missing` notice says why.
+            NameRole::Variable if !pa.project.data_is_real() => {}
             NameRole::Variable => {
                 let in_block = tokens.iter().any(|t| t.kind == TokenKind::Block && t.span == u.tag);
                 // A condition is itself the test for "is it set" (outside strict mode), and
@@ -388,8 +393,12 @@ fn template_diagnostics(
                 RenderErrorKind::UnknownFunction => "unknown-function",
                 RenderErrorKind::Runtime => "render-error",
             };
+            // What follows from a missing data or key file is said once by `data-missing`.
+            let cascade = matches!(e.kind, RenderErrorKind::UndefinedVariable | RenderErrorKind::Runtime)
+                && (!pa.project.data_is_real() || pa.project.is_missing_key_file_error(&e.message));
             // Skip duplicates of what the static checks already reported.
-            let duplicate = has_static_errors && code != "template-syntax" && code != "render-error"
+            let duplicate = cascade
+                || has_static_errors && code != "template-syntax" && code != "render-error"
                 || out.iter().any(|d| d.code == code && d.range.start <= range.start && range.start <= d.range.end)
                 || (code == "undefined-variable" && static_undefined.iter().any(|s| range.contains(s)));
             // Partials rendered on their own miss their parent's loop variables: only
@@ -408,6 +417,9 @@ fn template_diagnostics(
                 out.push(d);
             }
         }
+        // A render from sample data (or none) says nothing about the repo's real output; its
+        // literal credentials are still in every render.
+        Ok(_) if rendered && !pa.project.data_is_real() => out.extend(literal_credentials(pa, path, text, &tokens, index)),
         Ok(r) if rendered => {
             let entry = pa.project.inventory.by_source(path);
             let output = entry.map(|e| e.output.clone()).unwrap_or_else(|| path.to_path_buf());
@@ -417,6 +429,11 @@ fn template_diagnostics(
                 let map = r.line_map.unwrap_or_default();
                 let out_idx = LineIndex::new(&r.text);
                 for f in yaml::check(&r.text, &output, index, opts) {
+                    // A `*.sops.*` template renders plaintext by design: the configure task
+                    // encrypts the rendered file, which is checked itself (generated_diagnostics).
+                    if f.code == "plaintext-secret" && yaml::is_sops_file_name(&output) {
+                        continue;
+                    }
                     let out_line = out_idx.line_of(f.range.start);
                     // A credential the template takes from a makejinja variable is a
                     // reference, like `${VAR}`; a known secret shape is reported anywhere.
@@ -527,8 +544,19 @@ fn generated_diagnostics(pa: &ProjectAnalysis, path: &Path, text: &str, entry: &
     let rel = entry.source.strip_prefix(&pa.project.config.root).unwrap_or(&entry.source).display().to_string();
     let on_disk = crate::workspace::vfs::read_text_file(path).ok();
     let edited = pa.docs.contains_key(path) && on_disk.as_deref() != Some(text);
-    // One render serves the drift check and both quick fixes.
-    let fresh = pa.renderer().render(&entry.name).ok();
+    // The configure task encrypts a generated `*.sops.*` file; one left in plaintext leaks.
+    if yaml::is_sops_file_name(path) {
+        let opts = CheckOptions { check_references: false, yaml_syntax: false };
+        out.extend(
+            yaml::check(text, path, &RepoIndex::default(), &opts)
+                .into_iter()
+                .filter(|f| f.code == "plaintext-secret")
+                .map(|f| from_finding(path, f, false)),
+        );
+    }
+    // One render serves the drift check and both quick fixes. It is only what makejinja would
+    // write with the real data and every plugin name emulated.
+    let fresh = pa.renderer().render(&entry.name).ok().filter(|f| pa.project.data_is_real() && !plugins::has_placeholder(f));
     if edited {
         let mut d = Diag::new(
             "generated-file",
@@ -586,6 +614,20 @@ fn restore_fix(
 
 /// Plain YAML files of the project (not templates, not generated outputs).
 pub fn plain_yaml_files(pa: &ProjectAnalysis) -> Vec<PathBuf> {
+    walk_project(pa, |p| is_plain_yaml_name(&pa.project, p))
+}
+
+/// `*.yaml.j2` files outside the template inputs (bootstrap manifests a task pipes through
+/// makejinja into `kubectl apply`): what their literal text defines exists in the cluster.
+fn stray_yaml_templates(pa: &ProjectAnalysis) -> Vec<PathBuf> {
+    walk_project(pa, |p| {
+        let name = p.file_name().and_then(|n| n.to_str()).unwrap_or("");
+        (name.ends_with(".yaml.j2") || name.ends_with(".yml.j2")) && !pa.project.config.inputs.iter().any(|i| p.starts_with(i))
+    })
+}
+
+/// Files under the root, sorted, outside skipped directories, that `keep` accepts.
+fn walk_project(pa: &ProjectAnalysis, keep: impl Fn(&Path) -> bool) -> Vec<PathBuf> {
     let root = &pa.project.config.root;
     walkdir::WalkDir::new(root)
         .max_depth(PLAIN_YAML_MAX_DEPTH)
@@ -595,7 +637,7 @@ pub fn plain_yaml_files(pa: &ProjectAnalysis) -> Vec<PathBuf> {
         .filter_map(Result::ok)
         .filter(|e| e.file_type().is_file())
         .map(|e| e.into_path())
-        .filter(|p| is_plain_yaml_name(&pa.project, p))
+        .filter(|p| keep(p))
         .collect()
 }
 
@@ -647,21 +689,59 @@ pub fn generated_files(pa: &ProjectAnalysis) -> Vec<PathBuf> {
     pa.project.inventory.templates().map(|e| e.output.clone()).filter(|p| p.is_file()).collect()
 }
 
-/// What the whole repo defines: Gateways, Secrets and Flux sources, from hand-written YAML
-/// and from the rendered output of every template.
+/// What the whole repo defines: Gateways, Secrets and Flux sources, from hand-written YAML,
+/// from the rendered output of every template, and from the generated files committed on
+/// disk. Flux applies what is committed, so a generated file's definitions hold even when
+/// its template cannot render (most forks gitignore their data file); a template that does
+/// not render still defines what its literal text names.
 pub fn repo_index(pa: &ProjectAnalysis) -> RepoIndex {
     let plain = plain_yaml_files(pa);
     let plain_facts = crate::parallel::map_in_order(&plain, |p| pa.text(p).map(|text| yaml::facts(&text, p)), || None);
     let renderer = pa.renderer();
     let templates: Vec<_> =
         pa.project.inventory.templates().filter(|e| e.output.extension().is_some_and(|x| x == "yaml" || x == "yml")).collect();
-    let rendered_facts =
-        crate::parallel::map_in_order(&templates, |e| renderer.render(&e.name).ok().map(|text| yaml::facts(&text, &e.output)), || None);
+    let rendered_facts = crate::parallel::map_in_order(
+        &templates,
+        |e| {
+            let mut facts = match renderer.render(&e.name) {
+                Ok(text) => yaml::facts(&text, &e.output),
+                Err(_) => pa
+                    .text(&e.source)
+                    .map(|text| yaml::facts(&super::template_as_yaml(&text, &lex(&text, pa.syntax())), &e.output))
+                    .unwrap_or_default(),
+            };
+            if let Some(committed) = crate::workspace::vfs::read_text_file(&e.output).ok().map(|t| yaml::facts(&t, &e.output)) {
+                facts.merge(committed);
+            }
+            Some(facts)
+        },
+        || None,
+    );
+    let stray = stray_yaml_templates(pa);
+    let stray_facts = crate::parallel::map_in_order(
+        &stray,
+        |p| pa.text(p).map(|text| yaml::facts(&super::template_as_yaml(&text, &lex(&text, pa.syntax())), p)),
+        || None,
+    );
     let mut index = RepoIndex::default();
-    for facts in plain_facts.into_iter().chain(rendered_facts).flatten() {
+    for facts in plain_facts.into_iter().chain(rendered_facts).chain(stray_facts).flatten() {
         index.add(facts);
     }
     index
+}
+
+/// `committed-secret` over the files git tracks (`tracked`, from the workspace layer): key
+/// and token files, and the project's data files. Per file, like [`file_diagnostics`].
+pub fn committed_secret_diagnostics(pa: &ProjectAnalysis, tracked: &[PathBuf]) -> Vec<(PathBuf, Diag)> {
+    let mut out = Vec::new();
+    for file in tracked {
+        let data_file = pa.project.data_files.iter().any(|d| &d.path == file);
+        let Ok(text) = crate::workspace::vfs::read_text_file(file) else { continue };
+        for f in yaml::committed_secrets(file, &text, data_file) {
+            out.push((file.clone(), from_finding(file, f, false)));
+        }
+    }
+    out
 }
 
 /// Excluded from rendering and included by no template: makejinja never reads it.

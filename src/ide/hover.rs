@@ -146,6 +146,9 @@ fn describe_variable(
         let text = pa.text(&def.path).unwrap_or_default();
         let line = LineIndex::new(&text).line_of(def.range.start) + 1;
         s.push_str(&format!("\n\nDefined in `{}` line {line}", relative(pa, &def.path)));
+        if let Some(missing) = pa.project.data_files.iter().find(|d| d.path == def.path).and_then(|d| d.sample_for.as_ref()) {
+            s.push_str(&format!(" — **sample data**: `{}` is missing", relative(pa, missing)));
+        }
     } else if pa.project.plugin_defaults.iter().any(|(k, _)| k == head) {
         s.push_str("\n\nDefault filled in by the plugin's `data()`");
     } else if head == "env" {

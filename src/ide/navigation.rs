@@ -114,6 +114,8 @@ pub fn template_source(pa: &ProjectAnalysis, generated: &Path, line: usize) -> O
 pub struct Preview {
     pub text: String,
     pub line_map: Vec<Option<(PathBuf, u32)>>,
+    /// Why the preview is not from the real data (it is missing), naming the sample used.
+    pub data_note: Option<String>,
 }
 
 /// Renders a template (with unsaved text) for a side-by-side preview.
@@ -122,7 +124,22 @@ pub fn rendered_preview(pa: &ProjectAnalysis, template: &Path) -> Result<Preview
     let rendered = pa.render_traced(&name).map_err(|e: RenderError| e.to_string())?;
     let map = rendered.line_map.unwrap_or_default();
     let line_map = map.lines.iter().map(|o| o.as_ref().and_then(|(n, l)| pa.project.template_path(n).map(|p| (p, *l)))).collect();
-    Ok(Preview { text: rendered.text, line_map })
+    Ok(Preview { text: rendered.text, line_map, data_note: data_note(pa) })
+}
+
+/// "rendered from sample data …" while the data file is missing, for preview labels.
+pub fn data_note(pa: &ProjectAnalysis) -> Option<String> {
+    if pa.project.data_is_real() {
+        return None;
+    }
+    let rel = |p: &Path| p.strip_prefix(&pa.project.config.root).unwrap_or(p).display().to_string();
+    let missing: Vec<String> = pa.project.missing_data.iter().map(|m| rel(&m.path)).collect();
+    let samples: Vec<String> = pa.project.sample_data_files().map(|d| rel(&d.path)).collect();
+    Some(if samples.is_empty() {
+        format!("rendered without data: {} is missing", missing.join(", "))
+    } else {
+        format!("rendered from sample data ({}): {} is missing", samples.join(", "), missing.join(", "))
+    })
 }
 
 #[cfg(test)]

@@ -3,6 +3,7 @@
 //! blocking pool behind `catch_unwind`, so a panic becomes an error response.
 
 pub mod convert;
+mod plugins;
 pub mod settings;
 pub mod state;
 
@@ -47,6 +48,8 @@ pub struct Backend {
     publish_generation: Arc<std::sync::atomic::AtomicU64>,
     /// Documents with a diagnostics run in flight (see `schedule`).
     checking: Arc<dashmap::DashMap<PathBuf, ()>>,
+    /// The projects' plugins run in Python (see `plugins`).
+    plugins: Arc<plugins::PluginHost>,
 }
 
 /// A watched file that changed without needing its project reloaded.
@@ -147,6 +150,7 @@ impl Backend {
             load_locks: Default::default(),
             publish_generation: Default::default(),
             checking: Default::default(),
+            plugins: Default::default(),
         }
     }
 
@@ -235,7 +239,9 @@ impl Backend {
         match loaded {
             Ok(Ok(project)) => {
                 st.broken.remove(root);
+                let project = self.plugins.loaded(root, project, st.projects.get(root));
                 st.projects.insert(root.to_path_buf(), Arc::new(project));
+                self.schedule_plugins(root.to_path_buf());
             }
             Ok(Err(e)) => {
                 // A config broken mid-edit keeps the last good project answering (the error
@@ -457,6 +463,7 @@ impl Backend {
             load_locks: self.load_locks.clone(),
             publish_generation: self.publish_generation.clone(),
             checking: self.checking.clone(),
+            plugins: self.plugins.clone(),
         }
     }
 
@@ -537,6 +544,8 @@ impl Backend {
             let is_data = p.data_files.iter().any(|d| d.path == path) || p.config.data.iter().any(|d| path.starts_with(d));
             let is_config = p.config.config_file.as_deref() == Some(path);
             let is_plugin = p.plugin.file.as_deref() == Some(path) || path.extension().is_some_and(|e| e == "py");
+            // A plugin may read data files of its own at the root (`cluster.toml`).
+            let is_plugin = is_plugin || (!p.config.plugins.is_empty() && plugins::is_root_data_file(&root, path));
             if is_data || is_config || is_plugin {
                 return Some(root);
             }
@@ -668,6 +677,10 @@ struct PreviewResult {
     text: String,
     #[serde(rename = "lineMap")]
     line_map: Vec<Option<LineRef>>,
+    /// Set when the real data file is missing and the preview was rendered from the repo's
+    /// sample data (or from no data at all): a label for the preview.
+    #[serde(rename = "dataNote", skip_serializing_if = "Option::is_none")]
+    data_note: Option<String>,
 }
 
 #[derive(Serialize)]
@@ -689,7 +702,7 @@ impl Backend {
             result.map_err(|m| RpcError { code: tower_lsp_server::jsonrpc::ErrorCode::ServerError(1), message: m.into(), data: None })?;
         let line_map =
             preview.line_map.into_iter().map(|o| o.and_then(|(p, l)| path_to_uri(&p).map(|uri| LineRef { uri, line: l }))).collect();
-        Ok(PreviewResult { text: preview.text, line_map })
+        Ok(PreviewResult { text: preview.text, line_map, data_note: preview.data_note })
     }
 
     async fn generated_file(&self, params: UriParams) -> RpcResult<Option<UriResult>> {
@@ -915,8 +928,13 @@ impl LanguageServer for Backend {
         };
         if let Some(s) = settings {
             let mut st = lock(&self.state);
+            let plugins_changed = (st.settings.plugins_run, &st.settings.plugins_python) != (s.plugins_run, &s.plugins_python);
             st.settings = s;
             st.invalidate();
+            drop(st);
+            if plugins_changed {
+                self.plugin_settings_changed();
+            }
         }
         drop(guard);
         self.schedule_publish_all();

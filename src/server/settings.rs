@@ -10,6 +10,10 @@ pub struct Settings {
     pub show_secrets: bool,
     /// `homelabLsp.diagnostics.rules`: rule code → "error" | "warning" | "info" | "off".
     pub rules: HashMap<String, String>,
+    /// `homelabLsp.plugins.run`: whether the repo's plugins may run in Python.
+    pub plugins_run: crate::bridge::trust::RunPolicy,
+    /// `homelabLsp.plugins.python`: the interpreter to run them with.
+    pub plugins_python: Option<std::path::PathBuf>,
 }
 
 impl Settings {
@@ -39,6 +43,12 @@ impl Settings {
                 }
             }
         }
+        let run = get(&["plugins", "run"]).or_else(|| v.get("plugins.run"));
+        if let Some(policy) = run.and_then(Value::as_str).and_then(crate::bridge::trust::RunPolicy::parse) {
+            s.plugins_run = policy;
+        }
+        let python = get(&["plugins", "python"]).or_else(|| v.get("plugins.python"));
+        s.plugins_python = python.and_then(Value::as_str).filter(|p| !p.is_empty()).map(std::path::PathBuf::from);
         s
     }
 }
@@ -58,5 +68,12 @@ mod tests {
         let bare = serde_json::json!({"preview.showSecrets": true});
         assert!(Settings::from_json(&bare).show_secrets);
         assert_eq!(Settings::from_json(&serde_json::json!(null)), Settings::default());
+        let plugins = Settings::from_json(&serde_json::json!({"plugins": {"run": "always", "python": "/v/bin/python"}}));
+        assert_eq!(plugins.plugins_run, crate::bridge::trust::RunPolicy::Always);
+        assert_eq!(plugins.plugins_python.as_deref(), Some(std::path::Path::new("/v/bin/python")));
+        let dotted = Settings::from_json(&serde_json::json!({"plugins.run": "never", "plugins.python": ""}));
+        assert_eq!(dotted.plugins_run, crate::bridge::trust::RunPolicy::Never);
+        assert_eq!(dotted.plugins_python, None);
+        assert_eq!(Settings::default().plugins_run, crate::bridge::trust::RunPolicy::Ask);
     }
 }

@@ -6,6 +6,7 @@ pub mod builtins;
 pub mod expr;
 pub mod filters;
 pub mod linemap;
+pub mod live;
 pub mod plugins;
 pub mod prepare;
 pub mod pyvalue;

@@ -120,12 +120,17 @@ pub fn placeholder(kind: PluginNameKind, name: &str) -> String {
     format!("<homelab-lsp: plugin {} '{name}' is not emulated>", kind.as_str())
 }
 
+/// Whether a render printed a not-emulated plugin name's placeholder (so it is not what
+/// makejinja writes).
+pub fn has_placeholder(rendered: &str) -> bool {
+    rendered.contains("<homelab-lsp: plugin ")
+}
+
 /// Registers the emulated names and placeholders for declared names it cannot run.
 pub fn register(env: &mut minijinja::Environment<'static>, flavor: PluginFlavor, inputs: Arc<PluginInputs>, declared: &PluginDeclarations) {
     env.add_filter("nthhost", move |value: Value, n: Value| nthhost(&value, &n, flavor));
     env.add_filter("basename", |value: Value| basename(&super::pyvalue::py_str(&value)));
-    let enc_inputs = inputs.clone();
-    env.add_filter("encrypt", move |value: Value| encrypt(&super::pyvalue::py_str(&value), enc_inputs.real_encrypt));
+    register_encrypt(env, inputs.real_encrypt);
     let tp = inputs.clone();
     env.add_function("talos_patches", move |kind: Value| {
         let kind = super::pyvalue::py_str(&kind);
@@ -173,6 +178,11 @@ pub fn register(env: &mut minijinja::Environment<'static>, flavor: PluginFlavor,
             PluginNameKind::Test => env.add_test(d.name.clone(), |_v: Value| false),
         }
     }
+}
+
+/// `encrypt`: real bcrypt (the CLI) or the preview placeholder.
+pub fn register_encrypt(env: &mut minijinja::Environment<'static>, real: bool) {
+    env.add_filter("encrypt", move |value: Value| encrypt(&super::pyvalue::py_str(&value), real));
 }
 
 fn kwarg_file(file: Option<String>, kwargs: &Kwargs, default: &str) -> Result<String, Error> {

@@ -21,6 +21,10 @@ pub fn py_repr(value: &Value) -> String {
 }
 
 pub fn write_str(out: &mut String, value: &Value) {
+    if let Some(o) = value.downcast_object_ref::<super::live::PyObject>() {
+        out.push_str(&o.str);
+        return;
+    }
     match value.kind() {
         ValueKind::String => out.push_str(value.as_str().unwrap_or_default()),
         ValueKind::Undefined => {}
@@ -38,6 +42,9 @@ fn write_repr(out: &mut String, value: &Value, depth: usize) {
     }
     if depth > MAX_DEPTH {
         out.push_str("...");
+        return;
+    }
+    if write_python_object(out, value, depth) {
         return;
     }
     match value.kind() {
@@ -88,6 +95,25 @@ fn write_repr(out: &mut String, value: &Value, depth: usize) {
             let _ = write!(out, "{value}");
         }
     }
+}
+
+/// Values that came from a running plugin print with Python's own `repr()`.
+fn write_python_object(out: &mut String, value: &Value, depth: usize) -> bool {
+    if let Some(o) = value.downcast_object_ref::<super::live::PyObject>() {
+        out.push_str(&o.repr);
+    } else if let Some(t) = value.downcast_object_ref::<super::live::PyTuple>() {
+        out.push('(');
+        for (i, item) in t.0.iter().enumerate() {
+            if i > 0 {
+                out.push_str(", ");
+            }
+            write_repr(out, item, depth + 1);
+        }
+        out.push_str(if t.0.len() == 1 { ",)" } else { ")" });
+    } else {
+        return false;
+    }
+    true
 }
 
 fn write_number(out: &mut String, value: &Value) {

@@ -65,6 +65,8 @@ pub struct RenderSettings {
     pub plugin_flavor: Option<PluginFlavor>,
     pub declared: PluginDeclarations,
     pub plugin_inputs: Arc<PluginInputs>,
+    /// The plugin running for real; when set, it replaces the emulation.
+    pub live: Option<Arc<super::live::LivePlugin>>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -348,7 +350,9 @@ fn build_env(
         minijinja_contrib::pycompat::unknown_method_callback(state, value, method, args)
     });
     filters::register(&mut env);
-    if let Some(flavor) = settings.plugin_flavor {
+    if let Some(live) = &settings.live {
+        super::live::register(&mut env, live, !settings.plugin_inputs.real_encrypt);
+    } else if let Some(flavor) = settings.plugin_flavor {
         plugins::register(&mut env, flavor, settings.plugin_inputs.clone(), &settings.declared);
     }
     let syntax = settings.syntax.clone();
@@ -395,6 +399,7 @@ mod tests {
             plugin_flavor: Some(PluginFlavor::Bootstrap),
             declared: PluginDeclarations::default(),
             plugin_inputs: Arc::new(PluginInputs::default()),
+            live: None,
         };
         let loader = MapLoader(files.iter().map(|(a, b)| (a.to_string(), b.to_string())).collect());
         Renderer::new(&settings, Arc::new(loader), ctx)

@@ -50,6 +50,9 @@ pub struct ProjectConfig {
     pub undefined: UndefinedMode,
     pub syntax: TemplateSyntax,
     pub newline_sequence: String,
+    /// Why the templates are not rendered although a `makejinja.toml` exists (its options are
+    /// passed on a command line homelab-lsp cannot resolve), and what to add.
+    pub incomplete: Option<String>,
 }
 
 /// A `makejinja.toml` that cannot be used.
@@ -95,11 +98,34 @@ pub fn discover_root(start: &Path) -> Option<(PathBuf, Layout)> {
     start.ancestors().find(|dir| is_plain_repo(dir)).map(|dir| (dir.to_path_buf(), Layout::PlainRepo))
 }
 
+/// Files and directories that mark a repository root: version control, SOPS, task runners
+/// (Task, just, mise), template and update tooling.
+const REPO_MARKERS: &[&str] = &[
+    ".git",
+    ".sops.yaml",
+    "Taskfile.yaml",
+    "Taskfile.yml",
+    "justfile",
+    ".justfile",
+    "Justfile",
+    ".mise.toml",
+    "mise.toml",
+    ".minijinja.toml",
+    ".renovaterc.json5",
+    "renovate.json",
+    ".github",
+];
+
 /// A repository root holding Kubernetes manifests but no templates: `kubernetes/` beside
-/// a `.git`, `.sops.yaml` or `Taskfile.yaml` (so a stray `kubernetes/` folder in a home
-/// directory is not taken for a repository).
+/// one of [`REPO_MARKERS`] (so a stray `kubernetes/` folder in a home directory is not taken
+/// for a repository), or a Flux tree (`kubernetes/flux`).
 fn is_plain_repo(dir: &Path) -> bool {
-    dir.join("kubernetes").is_dir() && [".git", ".sops.yaml", "Taskfile.yaml"].iter().any(|m| dir.join(m).exists())
+    dir.join("kubernetes").is_dir() && (REPO_MARKERS.iter().any(|m| dir.join(m).exists()) || dir.join("kubernetes/flux").is_dir())
+}
+
+/// The data file itself or, in a fresh clone, its sample (`config.sample.yaml`).
+fn data_or_sample(dir: &Path, name: &str) -> bool {
+    dir.join(name).is_file() || super::fresh_clone::sample_for(&dir.join(name)).is_some()
 }
 
 /// The fallback layout of `dir` (without `makejinja.toml`), if it has one.
@@ -109,10 +135,10 @@ pub fn fallback_layout(dir: &Path) -> Option<Layout> {
 
 /// One of the two template layouts makejinja users had before `makejinja.toml`.
 fn template_layout(dir: &Path) -> Option<Layout> {
-    if dir.join("bootstrap/templates").is_dir() && dir.join("config.yaml").is_file() {
+    if dir.join("bootstrap/templates").is_dir() && data_or_sample(dir, "config.yaml") {
         return Some(Layout::FallbackBootstrap);
     }
-    if dir.join("templates/config").is_dir() && (dir.join("cluster.yaml").is_file() || dir.join("nodes.yaml").is_file()) {
+    if dir.join("templates/config").is_dir() && (data_or_sample(dir, "cluster.yaml") || data_or_sample(dir, "nodes.yaml")) {
         return Some(Layout::FallbackTemplates);
     }
     None
@@ -125,7 +151,10 @@ pub fn load_config(root: &Path, layout: Layout, read: &dyn Fn(&Path) -> std::io:
             let file = root.join(CONFIG_FILE);
             let text =
                 read(&file).map_err(|e| ConfigError { file: file.clone(), message: format!("cannot read: {e}"), line: None, col: None })?;
-            parse_config(root, &file, &text)
+            match parse_config(root, &file, &text) {
+                Err(e) if lacks_paths(&e) => with_command_line_options(root, &file, &text, e, read),
+                other => other,
+            }
         }
         Layout::FallbackBootstrap => Ok(fallback_config(
             root,
@@ -135,11 +164,90 @@ pub fn load_config(root: &Path, layout: Layout, read: &dyn Fn(&Path) -> std::io:
             "./bootstrap/scripts",
         )),
         Layout::FallbackTemplates => {
-            let data: Vec<&str> = ["./cluster.yaml", "./nodes.yaml"].into_iter().filter(|d| root.join(d).is_file()).collect();
+            let data: Vec<&str> = ["./cluster.yaml", "./nodes.yaml"].into_iter().filter(|d| data_or_sample(root, d)).collect();
             Ok(fallback_config(root, layout, &["./templates/overrides", "./templates/config"], &data, "./templates/scripts"))
         }
         Layout::PlainRepo => Ok(fallback_config(root, layout, &[], &[], "./templates/scripts")),
     }
+}
+
+/// The errors of a `makejinja.toml` whose `inputs`/`output` may come from the command line.
+fn lacks_paths(e: &ConfigError) -> bool {
+    e.message.starts_with("`inputs` is missing") || e.message.starts_with("`output` is missing")
+}
+
+/// makejinja keys that hold lists (a flag given several times adds to the list).
+const LIST_KEYS: &[&str] = &["inputs", "data", "import_paths", "loaders", "plugins", "exclude_patterns", "include_patterns"];
+
+/// A `makejinja.toml` without `inputs`/`output`, completed from the first `makejinja`
+/// command line of the repo's Taskfile or justfile that gives them. When every such command
+/// takes them from a value known only at run time, the repo is checked as a plain repo
+/// (its YAML) and `incomplete` says what to add. Without any command line, the error stands.
+fn with_command_line_options(
+    root: &Path,
+    file: &Path,
+    text: &str,
+    error: ConfigError,
+    read: &dyn Fn(&Path) -> std::io::Result<String>,
+) -> Result<ProjectConfig, ConfigError> {
+    let found = super::invocations::find(root, &|p| read(p).ok());
+    if found.is_empty() {
+        return Err(error);
+    }
+    let Ok(mut table) = toml::from_str::<toml::Table>(text) else { return Err(error) };
+    for inv in &found {
+        if inv.values("inputs").is_empty() {
+            continue;
+        }
+        let mut mj = table.get("makejinja").and_then(|t| t.as_table()).cloned().unwrap_or_default();
+        for key in LIST_KEYS {
+            let values = inv.values(key);
+            if !values.is_empty() {
+                mj.insert(key.to_string(), toml::Value::Array(values.into_iter().map(|v| toml::Value::String(v.into())).collect()));
+            }
+        }
+        for (key, value) in &inv.options {
+            match *key {
+                k if LIST_KEYS.contains(&k) => {}
+                "data_vars" => {
+                    if let Some((k, v)) = value.split_once('=') {
+                        let vars = mj.entry("data_vars").or_insert_with(|| toml::Value::Table(toml::Table::new()));
+                        if let Some(t) = vars.as_table_mut() {
+                            t.insert(k.to_string(), toml::Value::String(v.to_string()));
+                        }
+                    }
+                }
+                "keep_empty" | "keep_jinja_suffix" | "copy_metadata" | "force" => {
+                    mj.insert(key.to_string(), toml::Value::Boolean(true));
+                }
+                _ => {
+                    mj.insert(key.to_string(), toml::Value::String(value.clone()));
+                }
+            }
+        }
+        table.insert("makejinja".into(), toml::Value::Table(mj));
+        let merged = toml::to_string(&table).unwrap_or_default();
+        if let Ok(cfg) = parse_config(root, file, &merged) {
+            return Ok(cfg);
+        }
+    }
+    let rel = |p: &Path| p.strip_prefix(root).unwrap_or(p).display().to_string();
+    let inv = &found[0];
+    let why = if inv.unresolved.is_empty() {
+        "gives no `--input`".to_string()
+    } else {
+        format!("takes {} from a value known only when the task runs", inv.unresolved.join(", "))
+    };
+    let mut cfg = fallback_config(root, Layout::PlainRepo, &[], &[], "./templates/scripts");
+    cfg.config_file = Some(file.to_path_buf());
+    cfg.incomplete = Some(format!(
+        "this file sets no `inputs`/`output`, and `{}` ({} line {}) {why}: templates are not rendered or checked (the repo's YAML is). \
+         To check them, add `inputs = [\"<template directory>\"]` and `output = \"<output directory>\"` under [makejinja]",
+        inv.command,
+        rel(&inv.file),
+        inv.line + 1
+    ));
+    Ok(cfg)
 }
 
 fn fallback_config(root: &Path, layout: Layout, inputs: &[&str], data: &[&str], import_path: &str) -> ProjectConfig {
@@ -165,6 +273,7 @@ fn fallback_config(root: &Path, layout: Layout, inputs: &[&str], data: &[&str], 
         undefined: UndefinedMode::Chainable,
         syntax: TemplateSyntax::hash_style(),
         newline_sequence: "\n".into(),
+        incomplete: None,
     }
 }
 
@@ -357,6 +466,7 @@ pub fn parse_config(root: &Path, file: &Path, text: &str) -> Result<ProjectConfi
         undefined,
         syntax,
         newline_sequence,
+        incomplete: None,
     })
 }
 

@@ -97,6 +97,22 @@ impl Inventory {
         self.entries.iter().filter(|e| e.kind == EntryKind::Template)
     }
 
+    /// Drops what a running plugin's path filters exclude (`excluded`: absolute paths of
+    /// files and directories; a directory takes everything below it).
+    pub fn drop_filtered(&mut self, inputs: &[PathBuf], excluded: &[PathBuf]) {
+        if excluded.is_empty() {
+            return;
+        }
+        let gone = |p: &Path| excluded.iter().any(|e| p.starts_with(e));
+        for e in self.entries.iter().filter(|e| gone(&e.source)) {
+            self.skipped.push(Skipped { source: e.source.clone(), reason: SkipReason::Filtered { filter: e.source.clone() } });
+        }
+        self.entries.retain(|e| !gone(&e.source));
+        self.dirs.retain(|d| !inputs.iter().any(|i| i.join(d).is_dir() && gone(&i.join(d))));
+        self.by_output = self.entries.iter().enumerate().map(|(i, e)| (e.output.clone(), i)).collect();
+        self.by_source = self.entries.iter().enumerate().map(|(i, e)| (e.source.clone(), i)).collect();
+    }
+
     /// The file an include name resolves to: the first input that has it.
     pub fn resolve_name(&self, name: &str) -> Option<&Path> {
         self.all_files.iter().find(|(_, n, _)| n == name).map(|(_, _, p)| p.as_path())

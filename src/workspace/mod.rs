@@ -3,7 +3,10 @@
 
 pub mod config;
 pub mod data;
+pub mod fresh_clone;
+pub mod git;
 pub mod inventory;
+pub mod invocations;
 pub mod mjfilter;
 pub mod project;
 pub mod purepath;

@@ -4,8 +4,10 @@
 
 use super::config::{self, ConfigError, Layout, ProjectConfig};
 use super::data::{self, DataEntry, DataError, DataNode, DataValue, SourceLoc};
+use super::fresh_clone::{self, MissingData};
 use super::inventory::{build_inventory, EntryKind, Inventory, InventoryEntry};
 use super::vfs::Vfs;
+use crate::template::live::LivePlugin;
 use crate::template::plugins::{self, PluginDeclarations, PluginFlavor, PluginInputs};
 use crate::template::{RenderError, RenderSettings, Rendered, Renderer, TemplateLoader};
 use minijinja::value::Value;
@@ -54,6 +56,8 @@ pub struct DataFile {
     /// The parsed root mapping, when the file parsed.
     pub root: Option<DataNode>,
     pub error: Option<DataError>,
+    /// When this is the repo's sample data loaded in place of a missing data file: that file.
+    pub sample_for: Option<PathBuf>,
 }
 
 /// The plugin as far as the emulation understands it.
@@ -82,6 +86,26 @@ pub struct Project {
     /// Text of every `*.j2` (and excluded) file under the inputs, by absolute path.
     pub sources: Arc<HashMap<PathBuf, SourceText>>,
     pub problems: Vec<ProjectProblem>,
+    /// The plugin run for real (see `crate::bridge`); replaces the emulation when set.
+    pub live: Option<Arc<LivePlugin>>,
+    /// Data files the configuration lists that do not exist (a fresh clone of a fork).
+    pub missing_data: Vec<MissingData>,
+    /// Key files the plugin reads for these templates that do not exist (`age.key`, …).
+    pub missing_key_files: Vec<String>,
+}
+
+/// Code of the one notice about what a fresh clone lacks.
+pub const DATA_MISSING: &str = "data-missing";
+/// Code of the notice on a `makejinja.toml` whose inputs are only given at run time.
+pub const CONFIG_INCOMPLETE: &str = "config-incomplete";
+/// The `info` problems editors and `check` show (the others are only logged).
+const SHOWN_INFO: &[&str] = &[DATA_MISSING, CONFIG_INCOMPLETE, "plugin-worker"];
+
+impl ProjectProblem {
+    /// Whether editors and `check` show it.
+    pub fn is_shown(&self) -> bool {
+        self.severity != Severity::Info || SHOWN_INFO.contains(&self.code)
+    }
 }
 
 /// What rendering one inventory entry produced.
@@ -133,7 +157,17 @@ impl Project {
                 });
             }
         }
-        let (data_files, data) = load_data(&config, vfs, &mut problems);
+        if let (Some(message), Some(file)) = (&config.incomplete, &config.config_file) {
+            problems.push(ProjectProblem {
+                severity: Severity::Info,
+                code: CONFIG_INCOMPLETE,
+                file: file.clone(),
+                line: None,
+                col: None,
+                message: message.clone(),
+            });
+        }
+        let (data_files, data, missing_data) = load_data(&config, vfs, &mut problems);
         let plugin = load_plugin(&config, vfs, &mut problems);
         let inventory = build_inventory(&config, &data, &read);
         for p in &inventory.filter_problems {
@@ -157,10 +191,51 @@ impl Project {
                 sources.insert(path.clone(), text);
             }
         }
-        let mut project =
-            Project { config, data_files, data, plugin, plugin_defaults: Vec::new(), inventory, sources: Arc::new(sources), problems };
+        let missing_key_files = missing_key_files(&plugin, &sources);
+        let mut project = Project {
+            config,
+            data_files,
+            data,
+            plugin,
+            plugin_defaults: Vec::new(),
+            inventory,
+            sources: Arc::new(sources),
+            problems,
+            live: None,
+            missing_data,
+            missing_key_files,
+        };
         project.plugin_defaults = project.compute_plugin_defaults();
+        project.problems.extend(project.fresh_clone_notice(vfs));
         project
+    }
+
+    /// Whether renders use the repo's real data: false while a data file is missing (then
+    /// they use its sample, or nothing), so what depends on the data is not reported.
+    pub fn data_is_real(&self) -> bool {
+        self.missing_data.is_empty()
+    }
+
+    /// The sample data files loaded in place of missing ones (for labels in hovers and previews).
+    pub fn sample_data_files(&self) -> impl Iterator<Item = &DataFile> {
+        self.data_files.iter().filter(|d| d.sample_for.is_some())
+    }
+
+    /// Whether a render error only says that a missing key file could not be read.
+    pub fn is_missing_key_file_error(&self, message: &str) -> bool {
+        self.missing_key_files.iter().any(|f| message.contains(&format!("cannot read {f}:")))
+    }
+
+    /// The one `data-missing` notice, on the configuration (its `data` line), when a fresh
+    /// clone lacks files.
+    fn fresh_clone_notice(&self, vfs: &dyn Vfs) -> Option<ProjectProblem> {
+        let read = |p: &Path| vfs.read_text(p).ok();
+        let message = fresh_clone::notice(&self.config.root, &self.missing_data, &self.missing_key_files, &read)?;
+        let file = self.config.config_file.clone().or_else(|| {
+            ["Taskfile.yaml", "Taskfile.yml", "justfile", ".justfile"].iter().map(|f| self.config.root.join(f)).find(|f| f.is_file())
+        })?;
+        let line = read(&file).and_then(|t| t.lines().position(|l| l.trim_start().starts_with("data")).map(|l| l as u32));
+        Some(ProjectProblem { severity: Severity::Info, code: DATA_MISSING, file, line, col: None, message })
     }
 
     fn compute_plugin_defaults(&self) -> Vec<(String, Value)> {
@@ -174,8 +249,43 @@ impl Project {
         plugins::cluster_data_defaults(&map)
     }
 
+    /// This snapshot with the plugin's real results in place of the emulation: its data,
+    /// its names, its path filters. The emulation's warnings about the plugin go.
+    pub fn with_live_plugin(mut self, live: Arc<LivePlugin>) -> Project {
+        self.problems.retain(|p| !matches!(p.code, "plugin-not-emulated" | "plugin-not-found" | "path-filter"));
+        self.inventory.drop_filtered(&self.config.inputs, &live.excluded);
+        self.plugin_defaults.clear();
+        self.declare_live_names(&live);
+        self.live = Some(live);
+        self
+    }
+
+    /// The names the running plugin registered join the declared ones (the text scan can
+    /// miss some), each at its `def` line in the plugin file when there is one.
+    fn declare_live_names(&mut self, live: &LivePlugin) {
+        let text = self.plugin.file.as_deref().and_then(|f| std::fs::read_to_string(f).ok()).unwrap_or_default();
+        for (name, kind) in &live.names {
+            if self.plugin.declarations.names.iter().any(|d| &d.name == name && d.kind == *kind) {
+                continue;
+            }
+            let def = format!("def {name}(");
+            let line = text.lines().position(|l| l.trim_start().starts_with(&def)).unwrap_or(0) as u32;
+            self.plugin.declarations.names.push(plugins::DeclaredName { name: name.clone(), kind: *kind, line });
+        }
+    }
+
     /// The variables templates see: data, `data_vars`, plugin defaults and `env`.
     pub fn context(&self) -> Value {
+        if let Some(live) = &self.live {
+            let mut pairs: Vec<(Value, Value)> = live
+                .data
+                .try_iter()
+                .map(|it| it.map(|k| (k.clone(), live.data.get_item(&k).unwrap_or_default())).collect())
+                .unwrap_or_default();
+            let env: BTreeMap<String, String> = std::env::vars().collect();
+            set_pair(&mut pairs, Value::from("env"), Value::from(env));
+            return Value::from_pairs(pairs);
+        }
         let mut pairs: Vec<(Value, Value)> = self.data.entries().iter().map(|e| (to_value(&e.key), to_value(&e.value))).collect();
         for (dotted, value) in &self.config.data_vars {
             set_dotted(&mut pairs, dotted, Value::from(value.clone()));
@@ -195,6 +305,7 @@ impl Project {
             plugin_flavor: self.plugin.flavor,
             declared: self.plugin.declarations.clone(),
             plugin_inputs: self.plugin.inputs.clone(),
+            live: self.live.clone(),
         }
     }
 
@@ -295,7 +406,8 @@ pub fn to_value(node: &DataNode) -> Value {
     }
 }
 
-fn load_data(config: &ProjectConfig, vfs: &dyn Vfs, problems: &mut Vec<ProjectProblem>) -> (Vec<DataFile>, DataNode) {
+fn load_data(config: &ProjectConfig, vfs: &dyn Vfs, problems: &mut Vec<ProjectProblem>) -> (Vec<DataFile>, DataNode, Vec<MissingData>) {
+    let mut missing = Vec::new();
     let mut files = Vec::new();
     for path in &config.data {
         if path.is_dir() {
@@ -315,16 +427,26 @@ fn load_data(config: &ProjectConfig, vfs: &dyn Vfs, problems: &mut Vec<ProjectPr
     }
     let mut data_files = Vec::new();
     let mut merged: Vec<DataEntry> = Vec::new();
-    for path in files {
+    for listed in files {
         let file_id = data_files.len() as u32;
-        let text = match vfs.read_text(&path) {
+        let mut path = listed.clone();
+        let mut sample_for = None;
+        let read = match vfs.read_text(&listed) {
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                // A fresh clone: said once by the `data-missing` notice; the sample stands in.
+                let sample = fresh_clone::sample_for(&listed);
+                missing.push(MissingData { path: listed.clone(), sample: sample.clone() });
+                let Some(sample) = sample else { continue };
+                path = sample;
+                sample_for = Some(listed);
+                vfs.read_text(&path)
+            }
+            other => other,
+        };
+        let text = match read {
             Ok(t) => t,
             Err(e) => {
-                let message = if e.kind() == std::io::ErrorKind::NotFound {
-                    format!("data file '{}' does not exist (makejinja refuses to run without it)", path.display())
-                } else {
-                    format!("cannot read data file: {e}")
-                };
+                let message = format!("cannot read data file: {e}");
                 problems.push(ProjectProblem {
                     severity: Severity::Error,
                     code: "data-error",
@@ -333,7 +455,7 @@ fn load_data(config: &ProjectConfig, vfs: &dyn Vfs, problems: &mut Vec<ProjectPr
                     col: None,
                     message: message.clone(),
                 });
-                data_files.push(DataFile { path, text: None, root: None, error: Some(DataError::new(message)) });
+                data_files.push(DataFile { path, text: None, root: None, error: Some(DataError::new(message)), sample_for });
                 continue;
             }
         };
@@ -358,9 +480,9 @@ fn load_data(config: &ProjectConfig, vfs: &dyn Vfs, problems: &mut Vec<ProjectPr
                 data::map_insert(&mut merged, entry.clone());
             }
         }
-        data_files.push(DataFile { path, text: Some(Arc::from(text)), root, error });
+        data_files.push(DataFile { path, text: Some(Arc::from(text)), root, error, sample_for });
     }
-    (data_files, DataNode::new(DataValue::Map(merged), SourceLoc::default()))
+    (data_files, DataNode::new(DataValue::Map(merged), SourceLoc::default()), missing)
 }
 
 fn load_plugin(config: &ProjectConfig, vfs: &dyn Vfs, problems: &mut Vec<ProjectProblem>) -> PluginSetup {
@@ -426,6 +548,22 @@ fn load_plugin(config: &ProjectConfig, vfs: &dyn Vfs, problems: &mut Vec<Project
     }
     let inputs = plugin_inputs(config, flavor, vfs);
     PluginSetup { file, declarations, flavor: Some(flavor), inputs: Arc::new(inputs) }
+}
+
+/// The key files the emulated functions read that are missing, when a template calls them.
+fn missing_key_files(plugin: &PluginSetup, sources: &HashMap<PathBuf, SourceText>) -> Vec<String> {
+    if plugin.flavor.is_none() {
+        return Vec::new();
+    }
+    let mut out: Vec<String> = Vec::new();
+    for (function, file) in fresh_clone::KEY_FILE_FUNCTIONS {
+        let absent = plugin.inputs.files.get(*file).is_some_and(|r| r.is_err());
+        let called = || sources.values().any(|t| t.as_ref().is_ok_and(|t| t.contains(function)));
+        if absent && !out.iter().any(|f| f == file) && called() {
+            out.push(file.to_string());
+        }
+    }
+    out
 }
 
 /// Gathers what the emulated functions read: Talos patch listings and key files.

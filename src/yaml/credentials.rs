@@ -16,6 +16,7 @@ use std::collections::HashSet;
 
 use super::edit::{column, replace_value, Skeleton};
 use super::facts::DocInfo;
+use super::reference_syntax::is_resolving_tag;
 use super::tree::{Document, NodeId, NodeKind, ScalarStyle, MAX_DEPTH};
 use super::{is_reference_value, Ctx, Fix, Severity, TextEdit, TextRange};
 
@@ -89,10 +90,13 @@ impl<'d> Walker<'d> {
                             if self.reported.contains(&v) {
                                 continue;
                             }
+                            let text = doc.scalar(v).unwrap_or("");
                             let by_name = !self.skip_names
                                 && is_credential_key(key)
                                 && is_literal(doc, v)
-                                && !names_a_secret(key, doc.scalar(v).unwrap_or(""));
+                                && !names_a_secret(key, text)
+                                && !names_a_credential(key, text)
+                                && !echoes_sibling(doc, id, v);
                             let shape = self.shape(v);
                             if by_name || shape.is_some() {
                                 let env = if env_map { EnvForm::MapEntry } else { EnvForm::None };
@@ -139,7 +143,8 @@ impl<'d> Walker<'d> {
         if !matches!(doc.node(value).map(|n| &n.kind), Some(NodeKind::Scalar { .. })) {
             return;
         }
-        let by_name = !self.skip_names && is_credential_key(name) && is_literal(doc, value);
+        let text = doc.scalar(value).unwrap_or("");
+        let by_name = !self.skip_names && is_credential_key(name) && is_literal(doc, value) && !names_a_credential(name, text);
         let shape = self.shape(value);
         if by_name || shape.is_some() {
             self.hit(Hit { key: Some(value_key), name: name.to_string(), value, shape, env: EnvForm::ListEntry { value_key, in_flow } });
@@ -227,37 +232,143 @@ fn substitution_var(name: &str) -> String {
     }
 }
 
-/// A value that is written out, not a reference or a switch.
+/// A value that is written out, not a reference, a switch or a setting (the non-secret
+/// shapes are in [`non_secret_shape`]).
 fn is_literal(doc: &Document, value: NodeId) -> bool {
     let Some((s, style)) = doc.scalar_with_style(value) else { return false };
     if s.trim().is_empty() || is_reference_value(s) {
         return false;
     }
-    if style == ScalarStyle::Plain
-        && matches!(
-            s,
-            "true"
-                | "false"
-                | "True"
-                | "False"
-                | "TRUE"
-                | "FALSE"
-                | "yes"
-                | "no"
-                | "Yes"
-                | "No"
-                | "on"
-                | "off"
-                | "null"
-                | "Null"
-                | "NULL"
-                | "~"
-        )
-    {
+    if doc.node(value).and_then(|n| n.tag.as_deref()).is_some_and(is_resolving_tag) {
         return false;
     }
-    // A path to a mounted file (`/run/secrets/token`) is a reference too.
-    !s.starts_with('/') || s.contains(char::is_whitespace)
+    // Plain `true`/`null` are YAML booleans and nulls; quoted, they are still a switch's text.
+    if style == ScalarStyle::Plain && matches!(s, "null" | "Null" | "NULL" | "~") {
+        return false;
+    }
+    non_secret_shape(s).is_none()
+}
+
+/// Whether `value`, written under a credential-named key outside YAML (a TOML data file),
+/// is a literal credential.
+pub(crate) fn is_credential_literal(value: &str) -> bool {
+    !value.trim().is_empty() && !is_reference_value(value) && non_secret_shape(value).is_none() && !matches!(value, "null" | "~")
+}
+
+/// What a credential-named key's value is when it is not a credential, or `None`.
+fn non_secret_shape(s: &str) -> Option<&'static str> {
+    let t = s.trim();
+    let lower = t.to_ascii_lowercase();
+    if matches!(lower.as_str(), "true" | "false" | "yes" | "no" | "on" | "off") {
+        return Some("a boolean");
+    }
+    if is_fraction(t) {
+        return Some("a number with a fraction or exponent (a price, a ratio)");
+    }
+    if is_duration(t) {
+        return Some("a duration");
+    }
+    if t.starts_with('/') && !t.contains(char::is_whitespace) {
+        return Some("a path to a mounted file");
+    }
+    if is_url_without_credentials(t) {
+        return Some("a URL");
+    }
+    if is_password_hash(t) {
+        return Some("a password hash");
+    }
+    None
+}
+
+/// `1.2e-06`, `0.0`, `3.0e-07`: prices and ratios, never credentials (`1234` may be a PIN).
+fn is_fraction(s: &str) -> bool {
+    let body = s.strip_prefix(['-', '+']).unwrap_or(s);
+    (body.contains('.') || body.contains(['e', 'E']))
+        && body.parse::<f64>().is_ok()
+        && body.starts_with(|c: char| c.is_ascii_digit() || c == '.')
+}
+
+/// `1h`, `90m`, `1h30m`, `720h`, `30s`, `500ms`, `7d`.
+fn is_duration(s: &str) -> bool {
+    const UNITS: [&str; 9] = ["ns", "us", "µs", "ms", "s", "m", "h", "d", "w"];
+    let mut rest = s;
+    let mut parts = 0;
+    while !rest.is_empty() {
+        let digits = rest.bytes().take_while(|b| b.is_ascii_digit() || *b == b'.').count();
+        if digits == 0 {
+            return false;
+        }
+        rest = &rest[digits..];
+        let Some(unit) = UNITS.iter().filter(|u| rest.starts_with(**u)).max_by_key(|u| u.len()) else { return false };
+        rest = &rest[unit.len()..];
+        parts += 1;
+    }
+    parts > 0
+}
+
+/// `https://sso.example.com/application/o/token/`: an endpoint, unless it carries
+/// `user:password@`.
+fn is_url_without_credentials(s: &str) -> bool {
+    let Some((scheme, rest)) = s.split_once("://") else { return false };
+    let authority = rest.split(['/', '?', '#']).next().unwrap_or("");
+    !scheme.is_empty()
+        && scheme.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'+')
+        && !authority.contains('@')
+        && !s.contains(char::is_whitespace)
+}
+
+/// crypt(3)-style hashes (`$2b$…`, `$argon2id$…`, `$6$…`, mosquitto `$7$…`), alone or as
+/// `user:hash` lines of a password file: made to be stored, not secrets themselves.
+fn is_password_hash(s: &str) -> bool {
+    let hash = |h: &str| {
+        let h = h.trim();
+        let Some(rest) = h.strip_prefix('$') else { return h.starts_with("{SSHA}") || h.starts_with("{ARGON2}") };
+        let id = rest.split('$').next().unwrap_or("");
+        !id.is_empty() && id.len() <= 12 && id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-') && rest.matches('$').count() >= 2
+    };
+    let lines: Vec<&str> = s.lines().map(str::trim).filter(|l| !l.is_empty()).collect();
+    !lines.is_empty()
+        && lines.iter().all(|l| hash(l) || l.split_once(':').is_some_and(|(user, h)| !user.contains(char::is_whitespace) && hash(h)))
+}
+
+/// `client_secret_post`, `api-key`, `GITHUB_TOKEN`: an identifier made of words one of
+/// which is a credential word names a key, a method or a variable; it is not a credential
+/// (unless it merely repeats the key: `password: password` is a default password).
+fn names_a_credential(key: &str, value: &str) -> bool {
+    let v = value.trim();
+    if v.is_empty() || !v.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.')) {
+        return false;
+    }
+    // An environment variable name (`SONARR_0_API_KEY`), or lower-case words without digits
+    // (`client_secret_post`): a generated secret mixes in digits (`literal-token-1` is one).
+    let env_name = v.bytes().all(|b| b.is_ascii_uppercase() || b.is_ascii_digit() || b == b'_');
+    if !env_name && v.bytes().any(|b| b.is_ascii_digit()) {
+        return false;
+    }
+    let vw = words(v);
+    vw.len() > 1 && vw.iter().any(|w| CREDENTIAL_WORDS.contains(&w.as_str()) || w == "key") && vw != words(key)
+}
+
+/// A value repeated inside a sibling value (`apiKey: llama-strix` beside
+/// `apiBase: http://llama-strix.llm:8080`): the name of the service, a dummy key.
+fn echoes_sibling(doc: &Document, map: NodeId, value_node: NodeId) -> bool {
+    let Some(value) = doc.scalar(value_node).map(str::trim) else { return false };
+    // A service name: hyphenated lower-case words (`admin` inside `admin@example.com` is a
+    // weak default password, not an echo).
+    let service_name = value.len() >= 4
+        && value.contains('-')
+        && value.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'.');
+    if !service_name {
+        return false;
+    }
+    let whole_word = |s: &str| {
+        s.match_indices(value).any(|(i, _)| {
+            let before = s[..i].chars().next_back();
+            let after = s[i + value.len()..].chars().next();
+            before.is_none_or(|c| !c.is_ascii_alphanumeric() && c != '-') && after.is_none_or(|c| !c.is_ascii_alphanumeric() && c != '-')
+        })
+    };
+    doc.entries(map).iter().any(|&(_, v)| v != value_node && doc.scalar(v).is_some_and(|s| s.len() > value.len() && whole_word(s)))
 }
 
 /// Lower-case words of a key: `adminPassword`, `ADMIN_PASSWORD`, `admin-password`, `APIKey`.
@@ -295,7 +406,7 @@ const EXCLUDED_FIRST: [&str; 14] =
     ["existing", "use", "enable", "enabled", "disable", "create", "generate", "allow", "require", "skip", "max", "min", "is", "has"];
 
 /// Words that, last, make the key a reference to or setting of a credential (`secretName`).
-const EXCLUDED_LAST: [&str; 50] = [
+const EXCLUDED_LAST: &[&str] = &[
     "ref",
     "refs",
     "file",
@@ -346,6 +457,28 @@ const EXCLUDED_LAST: [&str; 50] = [
     "mount",
     "volume",
     "namespace",
+    "method",
+    "methods",
+    "alg",
+    "algorithm",
+    "cost",
+    "costs",
+    "price",
+    "address",
+    "reset",
+    "scope",
+    "scopes",
+    "prefix",
+    "suffix",
+    "lifespan",
+    "claim",
+    "claims",
+    "encoding",
+    "strategy",
+    "usage",
+    "budget",
+    "id",
+    "hint",
 ];
 
 /// `pullSecret: github-deploy-key`: a compound `…Secret` key whose value is a Kubernetes
@@ -376,7 +509,9 @@ pub(crate) fn is_credential_key(key: &str) -> bool {
     if EXCLUDED_FIRST.contains(&w[0].as_str()) || EXCLUDED_LAST.contains(&last.as_str()) {
         return false;
     }
-    let cred_at: Vec<usize> = (0..w.len()).filter(|&i| CREDENTIAL_WORDS.contains(&w[i].as_str())).collect();
+    // `cost_per_token`: a rate per LLM token.
+    let cred_at: Vec<usize> =
+        (0..w.len()).filter(|&i| CREDENTIAL_WORDS.contains(&w[i].as_str()) && (i == 0 || w[i - 1] != "per")).collect();
     if last == "key" {
         // `apiKey`, `secretKey`, `awsSecretAccessKey` are credentials; `passwordKey`,
         // `tokenSecretKey` name the key inside a Secret.
@@ -426,7 +561,7 @@ pub(crate) fn secret_shape(s: &str) -> Option<&'static str> {
         let rest = &s[i..];
         match c {
             b'-' => {
-                if rest.starts_with("-----BEGIN ") && rest.lines().next().is_some_and(|l| l.contains("PRIVATE KEY")) {
+                if rest.starts_with("-----BEGIN ") && is_pem_private_key(rest) {
                     return Some("a private key");
                 }
             }
@@ -459,6 +594,42 @@ pub(crate) fn secret_shape(s: &str) -> Option<&'static str> {
     }
     None
 }
+
+/// A whole PEM private key block at the start of `s`: the `BEGIN … PRIVATE KEY` line, a
+/// base64 body (after optional `Proc-Type:`-style headers) and the matching `END` line. A
+/// script that only echoes the header, or a template whose body is a `{{ }}`, is no key.
+fn is_pem_private_key(s: &str) -> bool {
+    let mut lines = s.lines().map(str::trim);
+    let Some(label) = lines.next().and_then(|l| l.strip_prefix("-----BEGIN ")).and_then(|l| l.strip_suffix("-----")) else {
+        return false;
+    };
+    if !label.ends_with("PRIVATE KEY") {
+        return false;
+    }
+    let end = format!("-----END {label}-----");
+    let mut body = 0;
+    let mut in_headers = true;
+    for line in lines {
+        if line == end {
+            return body >= MIN_PEM_BODY;
+        }
+        if in_headers && line.contains(':') {
+            continue;
+        }
+        in_headers = false;
+        if line.is_empty() {
+            continue;
+        }
+        if !line.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'+' | b'/' | b'=')) {
+            return false;
+        }
+        body += line.len();
+    }
+    false
+}
+
+/// Fewest base64 characters in a private key body (the smallest, an Ed25519 PKCS#8 key, has 64).
+const MIN_PEM_BODY: usize = 40;
 
 fn boundary_before(s: &str, i: usize) -> bool {
     i == 0 || !s.as_bytes()[i - 1].is_ascii_alphanumeric()
@@ -529,14 +700,29 @@ mod tests {
             "value",
             "host",
             "monkey",
+            "output_cost_per_token",
+            "cache_read_input_token_cost",
+            "token_endpoint_auth_method",
+            "access_token_signed_response_alg",
+            "tokenAddress",
+            "LLDAP_SMTP_OPTIONS__ENABLE_PASSWORD_RESET",
         ] {
             assert!(!is_credential_key(k), "{k} should not be a credential key");
         }
     }
 
+    const PEM_BODY: &str = "b3BlbnNzaC1rZXktdjEAAAAABG5vbmUAAAAEbm9uZQAAAAAAAAABAAAAMwAAAAtzc2gtZW";
+
     #[test]
     fn shapes() {
-        assert_eq!(secret_shape("-----BEGIN OPENSSH PRIVATE KEY-----\nabc\n"), Some("a private key"));
+        assert_eq!(
+            secret_shape(&format!("-----BEGIN OPENSSH PRIVATE KEY-----\n{PEM_BODY}\n-----END OPENSSH PRIVATE KEY-----\n")),
+            Some("a private key")
+        );
+        // Only the header (a script echoing it), no END line, or a templated body: no key.
+        assert_eq!(secret_shape("echo \"-----BEGIN OPENSSH PRIVATE KEY-----\" > key\n"), None);
+        assert_eq!(secret_shape("-----BEGIN OPENSSH PRIVATE KEY-----\nabc\n"), None);
+        assert_eq!(secret_shape("-----BEGIN RSA PRIVATE KEY-----\n{{ secret \"/k\" }}\n-----END RSA PRIVATE KEY-----\n"), None);
         assert_eq!(secret_shape("-----BEGIN CERTIFICATE-----\nabc\n"), None);
         assert_eq!(secret_shape("AGE-SECRET-KEY-1QYQSZQGPQYQSZQGPQYQSZQGPQYQSZQGPQYQSZQGPQYQSZQGPQYQS"), Some("an age secret key"));
         assert_eq!(secret_shape("ghp_abcdefghijklmnopqrstuvwxyz0123456789"), Some("a GitHub token"));
@@ -547,6 +733,43 @@ mod tests {
         assert_eq!(secret_shape("AKIAIOSFODNN7EXAMPLE"), None);
         assert_eq!(secret_shape("XAKIAQWERTYUIOPASDFGH"), None);
         assert_eq!(secret_shape("ghcr.io/onedr0p/home-assistant"), None);
+    }
+
+    #[test]
+    fn values_that_are_not_credentials() {
+        for v in [
+            "true",
+            "\"True\"",
+            "1.2e-06",
+            "0.0",
+            "1h",
+            "90m",
+            "1h30m",
+            "500ms",
+            "https://sso.example.com/token/",
+            "/run/secrets/x",
+            "$2b$12$abcdefghijklmnopqrstuv",
+        ] {
+            assert!(non_secret_shape(v.trim_matches('"')).is_some(), "{v} is no credential");
+        }
+        for v in ["hunter2", "1234", "https://user:pw@host/x", "h", "12x", "$notahash"] {
+            assert!(non_secret_shape(v).is_none(), "{v} may be a credential");
+        }
+        assert!(names_a_credential("token_endpoint_auth_method", "client_secret_post"));
+        assert!(names_a_credential("secretKey", "GITHUB_TOKEN"));
+        assert!(names_a_credential("accessKey", "SONARR_0_API_KEY"));
+        assert!(!names_a_credential("API_TOKEN", "literal-token-1"));
+        assert!(!names_a_credential("password", "password"));
+        assert!(!names_a_credential("password", "hunter2"));
+    }
+
+    #[test]
+    fn echoes_of_sibling_values() {
+        let text = "params:\n  model: openai/llama-strix\n  apiKey: llama-strix\nusers:\n  email: admin@example.com\n  password: admin\n";
+        let findings = run(&format!("apiVersion: v1\nkind: ConfigMap\nmetadata: {{name: c}}\ndata:\n  x: y\n---\n{text}"));
+        let of = only(&findings, "inline-credential");
+        assert_eq!(of.len(), 1, "only the weak password: {of:#?}");
+        assert!(of[0].message.contains("`password`"));
     }
 
     #[test]

@@ -4,7 +4,7 @@ use std::path::Path;
 
 use super::edit::LineIndex;
 use super::tree::{self, Document, NodeId, NodeKind, Stream};
-use super::{is_plain_name, FileFacts, GatewayDef, NamedDef, SourceDef};
+use super::{is_plain_name, secret_creators, FileFacts, GatewayDef, NamedDef, SourceDef};
 
 /// The Kubernetes identity of one document whose root is a mapping.
 pub(crate) struct DocInfo<'d> {
@@ -75,6 +75,10 @@ pub(crate) fn facts_from(stream: &Stream, text: &str, file: &Path) -> FileFacts 
         };
         let namespace = info.namespace.map(str::to_string);
         let root = info.root;
+        for (name, node) in secret_creators::created_secrets(doc, root, info.kind, info.api_version) {
+            let node = node.or(info.name_node);
+            out.secrets.push(NamedDef { name, namespace: namespace.clone(), file: file.to_path_buf(), line: line_at(node) });
+        }
         match info.kind {
             "Gateway" if info.in_group("gateway.networking.k8s.io") => {
                 let Some(name) = info.name.filter(|n| is_plain_name(n)) else { continue };
@@ -89,30 +93,6 @@ pub(crate) fn facts_from(stream: &Stream, text: &str, file: &Path) -> FileFacts 
                     file: file.to_path_buf(),
                     line: line_at(info.name_node),
                 });
-            }
-            "Secret" if info.in_group("v1") => {
-                let Some(name) = info.name.filter(|n| is_plain_name(n)) else { continue };
-                out.secrets.push(NamedDef { name: name.to_string(), namespace, file: file.to_path_buf(), line: line_at(info.name_node) });
-            }
-            "ExternalSecret" => {
-                // The created Secret is `spec.target.name`, defaulting to the ExternalSecret's name.
-                let target = doc.path(root, &["spec", "target", "name"]);
-                let target_name = target.and_then(|t| doc.scalar(t)).filter(|s| is_plain_name(s));
-                let (name, node) = match target_name {
-                    Some(t) => (t, target),
-                    None => match info.name.filter(|n| is_plain_name(n)) {
-                        Some(n) => (n, info.name_node),
-                        None => continue,
-                    },
-                };
-                out.secrets.push(NamedDef { name: name.to_string(), namespace, file: file.to_path_buf(), line: line_at(node) });
-            }
-            "Certificate" if info.in_group("cert-manager.io") => {
-                // cert-manager writes the certificate into `spec.secretName`.
-                let node = doc.path(root, &["spec", "secretName"]);
-                if let Some(name) = node.and_then(|n| doc.scalar(n)).filter(|s| is_plain_name(s)) {
-                    out.secrets.push(NamedDef { name: name.to_string(), namespace, file: file.to_path_buf(), line: line_at(node) });
-                }
             }
             "Kustomization" if info.in_group("kustomize.config.k8s.io") => {
                 // kustomize `secretGenerator` entries create Secrets too.

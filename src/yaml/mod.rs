@@ -13,11 +13,15 @@
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
+mod committed;
 mod credentials;
 mod edit;
 mod facts;
+pub mod lenient;
+mod reference_syntax;
 pub mod refs;
 mod routes;
+mod secret_creators;
 mod secrets;
 mod sources;
 mod suppress;
@@ -28,7 +32,9 @@ mod tests;
 #[cfg(test)]
 mod testutil;
 
+pub use committed::committed_secrets;
 pub use facts::facts;
+pub use secrets::is_sops_file_name;
 
 /// Whether a value has the shape of a known secret (private key block, age key, GitHub,
 /// Slack or AWS token), whatever key holds it.
@@ -107,6 +113,28 @@ pub struct FileFacts {
     pub sources: Vec<SourceDef>,
     /// Some document of the file is SOPS-encrypted (a top-level `sops:` mapping and `ENC[` values).
     pub encrypted: bool,
+}
+
+impl FileFacts {
+    /// Adds what `other` defines that `self` does not already (same name and namespace).
+    pub fn merge(&mut self, other: FileFacts) {
+        for g in other.gateways {
+            if !self.gateways.iter().any(|h| h.name == g.name && h.namespace == g.namespace) {
+                self.gateways.push(g);
+            }
+        }
+        for s in other.secrets {
+            if !self.secrets.iter().any(|t| t.name == s.name && t.namespace == s.namespace) {
+                self.secrets.push(s);
+            }
+        }
+        for s in other.sources {
+            if !self.sources.iter().any(|t| t.kind == s.kind && t.name == s.name && t.namespace == s.namespace) {
+                self.sources.push(s);
+            }
+        }
+        self.encrypted |= other.encrypted;
+    }
 }
 
 /// A `kind: Gateway` (gateway.networking.k8s.io) with its listener names.
@@ -212,6 +240,16 @@ impl RepoIndex {
             }
             (secrets, sources)
         })
+    }
+
+    /// Whether some Secret is called `name`, or made under a name pattern (`${APP}-app`)
+    /// that fits it; `skip` leaves out one file's definitions.
+    pub fn has_secret_matching(&self, name: &str, skip: &Path) -> bool {
+        self.secrets_named(name).any(|s| s.file != skip)
+            || self
+                .secrets
+                .iter()
+                .any(|s| s.file != skip && secret_creators::is_pattern(&s.name) && secret_creators::name_matches(&s.name, name))
     }
 
     /// The Secrets named `name`.
@@ -353,7 +391,11 @@ impl<'a> Known<'a> {
 
     /// Whether some Secret is called `name`.
     pub fn has_secret(&self, name: &str) -> bool {
-        self.local.secrets.iter().any(|s| s.name == name) || self.index.secrets_named(name).any(|s| s.file != self.file)
+        self.local
+            .secrets
+            .iter()
+            .any(|s| s.name == name || (secret_creators::is_pattern(&s.name) && secret_creators::name_matches(&s.name, name)))
+            || self.index.has_secret_matching(name, self.file)
     }
 
     /// The Flux sources called `name`.
@@ -369,15 +411,10 @@ impl<'a> Known<'a> {
     }
 }
 
-/// Values that stand for something resolved elsewhere: Flux `${VAR}`, Go/Helm/ExternalSecret
-/// templates, SOPS ciphertext, argocd-vault-plugin `<path:...>` placeholders, and values
-/// where [`mask_template`] blanked a template part (a run of three spaces).
+/// Values that stand for something resolved elsewhere (Flux `${VAR}`, templates, SOPS
+/// ciphertext, 1Password `op://`, …): the table is in [`reference_syntax`].
 pub(crate) fn is_reference_value(value: &str) -> bool {
-    value.contains("${")
-        || value.contains("{{")
-        || value.contains("ENC[")
-        || value.trim_start().starts_with("<path:")
-        || value.contains("   ")
+    reference_syntax::is_reference(value)
 }
 
 /// A Kubernetes object name that can be compared: non-empty, no whitespace, no reference.

@@ -14,8 +14,8 @@ pub(crate) fn check(cx: &mut Ctx<'_>, info: &DocInfo<'_>) {
 }
 
 /// Whether the file name says SOPS will encrypt it (`*.sops.yaml`, also as a template).
-fn is_sops_file_name(cx: &Ctx<'_>) -> bool {
-    let name = cx.file.file_name().and_then(|n| n.to_str()).unwrap_or("");
+pub fn is_sops_file_name(file: &std::path::Path) -> bool {
+    let name = file.file_name().and_then(|n| n.to_str()).unwrap_or("");
     let name = name.strip_suffix(".j2").unwrap_or(name);
     name.ends_with(".sops.yaml") || name.ends_with(".sops.yml")
 }
@@ -34,7 +34,7 @@ fn plaintext_secret(cx: &mut Ctx<'_>, info: &DocInfo<'_>) {
             continue;
         }
         let name = info.name.unwrap_or("?");
-        if is_sops_file_name(cx) {
+        if is_sops_file_name(cx.file) {
             cx.push(
                 "plaintext-secret",
                 Severity::Warning,

@@ -98,8 +98,35 @@ pub struct Stream {
     pub errors: Vec<ParseError>,
 }
 
-/// Parses a (multi-document) YAML text. Never panics.
+/// Parses a (multi-document) YAML text. Never panics. Where the strict parse fails, YAML
+/// that go-yaml and PyYAML accept (see [`super::lenient`]) is read as they read it.
 pub fn parse(text: &str) -> Stream {
+    let strict = parse_strict(text);
+    if strict.errors.is_empty() {
+        return strict;
+    }
+    let Some(rewrite) = super::lenient::rewrite(text) else { return strict };
+    let mut lenient = parse_strict(&rewrite.text);
+    if lenient.errors.len() >= strict.errors.len() {
+        return strict;
+    }
+    let map = |r: &mut TextRange| {
+        r.start = rewrite.original(r.start);
+        r.end = rewrite.original(r.end);
+    };
+    for doc in &mut lenient.docs {
+        map(&mut doc.range);
+        for node in &mut doc.nodes {
+            map(&mut node.range);
+        }
+    }
+    for e in &mut lenient.errors {
+        e.offset = rewrite.original(e.offset);
+    }
+    lenient
+}
+
+fn parse_strict(text: &str) -> Stream {
     let conv = Offsets::new(text);
     let mut stream = Stream::default();
     let mut base = 0usize;

@@ -45,6 +45,10 @@ pub struct ClientOptions {
     pub args: Vec<String>,
     /// A bare client: declares no capabilities and never answers server→client requests.
     pub minimal: bool,
+    /// Environment variables for the server process.
+    pub env: Vec<(String, String)>,
+    /// The action a `window/showMessageRequest` is answered with (`None` → dismissed).
+    pub message_action: Option<String>,
 }
 
 pub struct Client {
@@ -88,7 +92,7 @@ fn read_message(r: &mut impl BufRead) -> Option<Value> {
     serde_json::from_slice(&body).ok()
 }
 
-fn answer(req: &Value, configuration: &Option<Value>) -> Value {
+fn answer(req: &Value, configuration: &Option<Value>, action: &Option<String>) -> Value {
     let id = req["id"].clone();
     let result = match req["method"].as_str().unwrap_or_default() {
         "workspace/configuration" => {
@@ -96,6 +100,7 @@ fn answer(req: &Value, configuration: &Option<Value>) -> Value {
             Value::Array(vec![configuration.clone().unwrap_or(Value::Null); n])
         }
         "workspace/workspaceFolders" => Value::Null,
+        "window/showMessageRequest" => action.as_ref().map_or(Value::Null, |a| json!({"title": a})),
         // window/workDoneProgress/create, client/registerCapability, and anything else.
         _ => Value::Null,
     };
@@ -114,7 +119,7 @@ impl Client {
     /// Starts the binary without talking to it.
     pub fn spawn(opts: &ClientOptions) -> Client {
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_homelab-lsp"));
-        cmd.args(&opts.args).stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped());
+        cmd.envs(opts.env.iter().map(|(k, v)| (k, v))).args(&opts.args).stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped());
         if let Some(dir) = opts.folders.first() {
             cmd.current_dir(dir);
         }
@@ -139,6 +144,7 @@ impl Client {
             let shared = shared.clone();
             let stdin = stdin.clone();
             let configuration = opts.configuration.clone();
+            let action = opts.message_action.clone();
             let silent = opts.minimal;
             std::thread::spawn(move || {
                 let mut r = BufReader::new(stdout);
@@ -146,7 +152,7 @@ impl Client {
                     let (lock, cvar) = &*shared;
                     let is_request = msg.get("method").is_some() && msg.get("id").is_some();
                     if is_request && !silent {
-                        let _ = write_message(&stdin, &answer(&msg, &configuration));
+                        let _ = write_message(&stdin, &answer(&msg, &configuration, &action));
                     }
                     let mut inbox = lock.lock().unwrap_or_else(|e| e.into_inner());
                     if is_request {

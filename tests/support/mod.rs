@@ -175,3 +175,83 @@ metadata:
 data:
   password: hunter2
 ";
+
+/// The Python (with makejinja) that plugin-bridge tests run against: `HOMELAB_LSP_PYTHON`
+/// (scripts/python-env.sh sets it up). Without it the test is skipped with a notice, unless
+/// `HOMELAB_LSP_REQUIRE_PYTHON=1` (CI), where a missing Python fails the test.
+pub fn python() -> Option<PathBuf> {
+    let required = std::env::var("HOMELAB_LSP_REQUIRE_PYTHON").is_ok_and(|v| v == "1");
+    let python = std::env::var_os("HOMELAB_LSP_PYTHON").map(PathBuf::from).filter(|p| p.is_file());
+    match python {
+        Some(p) => Some(p),
+        None if required => {
+            panic!("HOMELAB_LSP_REQUIRE_PYTHON=1 but HOMELAB_LSP_PYTHON does not name a Python (run scripts/python-env.sh)")
+        }
+        None => {
+            eprintln!("NOTICE: HOMELAB_LSP_PYTHON not set (scripts/python-env.sh prints one); skipping a plugin-bridge test");
+            None
+        }
+    }
+}
+
+/// Runs the real makejinja (`python -m makejinja`) in `root` into `out`; returns (exit code, stderr).
+pub fn run_makejinja(python: &Path, root: &Path, out: &Path) -> (i32, String) {
+    let o = std::process::Command::new(python)
+        .args(["-m", "makejinja", "--quiet", "--output"])
+        .arg(out)
+        .current_dir(root)
+        .output()
+        .expect("run makejinja");
+    (o.status.code().unwrap_or(-1), String::from_utf8_lossy(&o.stderr).into_owned())
+}
+
+/// A `makejinja.toml` fixture file: `./templates` into the root, `./config.yaml` as data,
+/// chainable undefined and the cluster-template `#{ }#` delimiters.
+pub const MAKEJINJA_TOML: &str = r##"//- /makejinja.toml
+[makejinja]
+inputs = ["./templates"]
+output = "./"
+data = ["./config.yaml"]
+jinja_suffix = ".j2"
+undefined = "chainable"
+[makejinja.delimiter]
+block_start = "#%"
+block_end = "%#"
+comment_start = "#|"
+comment_end = "#|"
+variable_start = "#{"
+variable_end = "}#"
+"##;
+
+/// `check --format json` output as (path, line, severity, code) tuples.
+pub fn report_tuples(stdout: &str) -> Vec<(String, usize, String, String)> {
+    let reports: serde_json::Value = serde_json::from_str(stdout).unwrap_or_else(|e| panic!("bad JSON ({e}):\n{stdout}"));
+    reports
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            (
+                r["path"].as_str().unwrap().to_string(),
+                r["line"].as_u64().unwrap() as usize,
+                r["severity"].as_str().unwrap().to_string(),
+                r["code"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect()
+}
+
+/// Makes `root` a git checkout with its files committed (gitignored ones too when
+/// `include_ignored`: an export holds only committed files); false when git cannot run.
+pub fn git_commit_all(root: &Path, include_ignored: bool) -> bool {
+    let git = |args: &[&str]| {
+        std::process::Command::new("git")
+            .args(["-c", "user.name=test", "-c", "user.email=test@example.com", "-c", "commit.gpgsign=false"])
+            .args(args)
+            .current_dir(root)
+            .output()
+            .is_ok_and(|o| o.status.success())
+    };
+    let add: &[&str] = if include_ignored { &["add", "-A", "-f"] } else { &["add", "-A"] };
+    git(&["init", "-q"]) && git(add) && git(&["commit", "-qm", "fixture"])
+}

@@ -36,6 +36,7 @@ macro_rules! bail {
     ($($t:tt)*) => { return Err(err!($($t)*)) };
 }
 
+mod bridge;
 mod gen;
 mod lsp;
 mod measure;
@@ -235,10 +236,13 @@ fn main() {
     let result = measure::run_all(&cfg);
     let code = match result {
         Ok(results) => {
+            let bridged = bridge::run(&cfg);
             let text = report::render(&cfg, &results, started.elapsed());
-            println!("{text}");
+            println!("{text}{}", bridge::render(&bridged));
+            let bridge_errors: Vec<String> = bridged.iter().filter_map(|r| r.as_ref().err().map(|e| e.0.clone())).collect();
             if let Some(out) = &opts.json {
-                let v = report::json(&cfg, &results, started.elapsed());
+                let mut v = report::json(&cfg, &results, started.elapsed());
+                v["bridge"] = bridge::json(&bridged);
                 match serde_json::to_string_pretty(&v).map(|s| std::fs::write(out, s + "\n")) {
                     Ok(Ok(())) => eprintln!("wrote {}", out.display()),
                     Ok(Err(e)) => {
@@ -251,7 +255,10 @@ fn main() {
                     }
                 }
             }
-            if results.iter().any(|r| !r.errors.is_empty()) {
+            for e in &bridge_errors {
+                eprintln!("homelab-bench: bridge: {e}");
+            }
+            if results.iter().any(|r| !r.errors.is_empty()) || !bridge_errors.is_empty() {
                 eprintln!("homelab-bench: errors:");
                 for r in &results {
                     for e in &r.errors {

@@ -358,7 +358,7 @@ fn floor(cfg: &Config, w: &Workload) -> BResult<Floor> {
     Ok(Floor { inproc: Summary::of(&inproc), cat: Summary::of(&cat) })
 }
 
-fn null_config() -> ConfigResponder {
+pub(crate) fn null_config() -> ConfigResponder {
     Arc::new(|_| Value::Null)
 }
 
@@ -371,11 +371,11 @@ fn is_empty_result(v: &Value) -> bool {
     }
 }
 
-fn is_diag_for(m: &Msg, uri: &str) -> bool {
+pub(crate) fn is_diag_for(m: &Msg, uri: &str) -> bool {
     m.method() == Some("textDocument/publishDiagnostics") && m.params().get("uri").and_then(Value::as_str) == Some(uri)
 }
 
-fn diag_version(m: &Msg) -> Option<i64> {
+pub(crate) fn diag_version(m: &Msg) -> Option<i64> {
     m.params().get("version").and_then(Value::as_i64)
 }
 
@@ -774,21 +774,27 @@ fn cli(cfg: &Config, w: &Workload, dir: &Path) -> BResult<CliResult> {
     Ok(result)
 }
 
+/// makejinja's working copy of a corpus (the tree, its data, its reference plugin) in `work`.
+pub(crate) fn prepare_corpus(cfg: &Config, venv: &Path, name: &str, work: &Path) -> BResult<()> {
+    let mut cmd = Command::new("bash");
+    cmd.arg(cfg.repo.join("bench/makejinja/verify.sh")).arg("--prepare").arg(work).arg(name).env("HOMELAB_LSP_MJVENV", venv);
+    if let Some(c) = &cfg.corpora {
+        cmd.env("HOMELAB_LSP_CORPORA", c);
+    }
+    let o = cmd.stdin(Stdio::null()).output()?;
+    if !o.status.success() {
+        bail!("verify.sh --prepare failed:\n{}", String::from_utf8_lossy(&o.stderr));
+    }
+    Ok(())
+}
+
 fn makejinja(cfg: &Config, w: &Workload, dir: &Path) -> BResult<MjResult> {
     let mj = cfg.makejinja.as_ref().ok_or_else(|| err!("makejinja not installed"))?;
     let work = match &w.kind {
         Kind::Corpus(name) => {
             let work = dir.join("mj-work");
             let venv = mj.parent().and_then(Path::parent).ok_or_else(|| err!("makejinja is not in a venv"))?;
-            let mut cmd = Command::new("bash");
-            cmd.arg(cfg.repo.join("bench/makejinja/verify.sh")).arg("--prepare").arg(&work).arg(name).env("HOMELAB_LSP_MJVENV", venv);
-            if let Some(c) = &cfg.corpora {
-                cmd.env("HOMELAB_LSP_CORPORA", c);
-            }
-            let o = cmd.stdin(Stdio::null()).output()?;
-            if !o.status.success() {
-                bail!("verify.sh --prepare failed:\n{}", String::from_utf8_lossy(&o.stderr));
-            }
+            prepare_corpus(cfg, venv, name, &work)?;
             work
         }
         Kind::Generated(_) => w.root.clone(),

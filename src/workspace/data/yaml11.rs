@@ -60,6 +60,43 @@ const CORE: &str = "tag:yaml.org,2002:";
 /// Loads a YAML data file: all documents, each a mapping (or empty), merged shallowly (later
 /// documents' keys over earlier ones'). The result is always a mapping.
 pub fn load_yaml(text: &str, file: FileId) -> Result<DataNode, DataError> {
+    let strict = load_yaml_as_written(text, file);
+    // PyYAML ends an alias name at `:` (`*app: x` is the alias `app` as a key); YAML 1.2
+    // reads the alias `app:`, which is then undefined. Read it as PyYAML does.
+    let Err(e) = &strict else { return strict };
+    if !e.message.contains("anchor") && !e.message.contains("alias") {
+        return strict;
+    }
+    let Some(rewrite) = crate::yaml::lenient::alias_keys(text) else { return strict };
+    match load_yaml_as_written(&rewrite.text, file) {
+        Ok(mut node) => {
+            let lines = LineIndex::new(text);
+            remap_locs(&mut node, &|offset| {
+                let offset = rewrite.original(offset);
+                let (line, col) = lines.line_col(offset);
+                (line, col, offset)
+            });
+            Ok(node)
+        }
+        Err(_) => strict,
+    }
+}
+
+/// Moves every position of a loaded tree (aliases' copies included) through `map`.
+fn remap_locs(node: &mut DataNode, map: &dyn Fn(usize) -> (u32, u32, usize)) {
+    let (line, col, offset) = map(node.loc.offset);
+    node.loc = SourceLoc { line, col, offset, ..node.loc };
+    match &mut node.value {
+        DataValue::List(items) => items.iter_mut().for_each(|i| remap_locs(i, map)),
+        DataValue::Map(entries) => entries.iter_mut().for_each(|e| {
+            remap_locs(&mut e.key, map);
+            remap_locs(&mut e.value, map);
+        }),
+        _ => {}
+    }
+}
+
+fn load_yaml_as_written(text: &str, file: FileId) -> Result<DataNode, DataError> {
     // Extra indentation (spaces) inserted at the start of each line, see `RetryHint`.
     let mut pads: Vec<u32> = Vec::new();
     let mut padded: Option<String> = None;
@@ -240,25 +277,7 @@ fn find_flow_end(text: &str, start: usize) -> Option<usize> {
 
 /// Finds the byte just past the closing quote of the quoted scalar starting at `start`.
 fn find_quoted_end(text: &str, start: usize) -> Option<usize> {
-    let bytes = text.as_bytes();
-    let quote = *bytes.get(start)?;
-    let mut i = start + 1;
-    while i < bytes.len() {
-        let c = bytes[i];
-        if quote == b'"' && c == b'\\' {
-            i += 2;
-            continue;
-        }
-        if c == quote {
-            if quote == b'\'' && bytes.get(i + 1) == Some(&b'\'') {
-                i += 2;
-                continue;
-            }
-            return Some(i + 1);
-        }
-        i += 1;
-    }
-    None
+    crate::yaml::lenient::quoted_end(text.as_bytes(), start)
 }
 
 /// Adds indentation to the continuation lines named by the hint. Returns false when nothing
@@ -2031,6 +2050,17 @@ c: -1.e-3"#,
             assert_eq!(e.message, msg, "{text:?}");
             assert_eq!((e.line, e.col), (Some(line), Some(col)), "{text:?}");
         }
+    }
+
+    #[test]
+    fn an_alias_used_as_a_key_ends_at_the_colon_like_pyyaml() {
+        // yaml.safe_load: {'x': 'foo', 'm': {'foo': 1, 'k': 2}}
+        let root = load_yaml("x: &app foo\nm:\n  *app: 1\n  k: 2\n", 0).unwrap();
+        let m = root.get("m").unwrap();
+        assert_eq!(m.get("foo").unwrap().value, DataValue::Int(1));
+        let k = m.get("k").unwrap();
+        assert_eq!((k.loc.line, k.loc.col, k.loc.offset), (3, 5, 30), "positions are in the text as written");
+        assert!(load_yaml("m:\n  *nothing: 1\n", 0).is_err());
     }
 
     #[test]
