@@ -475,6 +475,8 @@ impl Backend {
             (st.encoding, st.settings.rules.clone(), st.docs.get(path).map(|d| d.version), config_error)
         };
         let pa = analysis.project_for(path).cloned();
+        // The editor's text this run checks, if the document was open in the snapshot.
+        let snapshot_text = pa.as_ref().and_then(|pa| pa.docs.get(path).cloned());
         let index = match &pa {
             Some(pa) => Some(self.repo_index(pa).await),
             None => None,
@@ -508,6 +510,20 @@ impl Backend {
         if let Some(g) = generation {
             if self.generations.get(path).map(|x| *x) != Some(g) {
                 return; // a newer edit arrived; its run will publish
+            }
+        }
+        // Publish only diagnostics of the text the document has at the version named: a
+        // workspace run may have started from an older snapshot than the latest edit. Its
+        // result would be stale (and its ranges may lie past the end of the document), so
+        // the file is checked again on the current text instead.
+        let current = {
+            let mut st = lock(&self.state);
+            st.docs.get_mut(path).map(|d| (d.version, d.text()))
+        };
+        if let (Some((now_version, now_text)), Some(checked)) = (current, snapshot_text) {
+            if Some(now_version) != version || *now_text != *checked {
+                self.schedule(path.to_path_buf());
+                return;
             }
         }
         if diags.is_empty() && !self.published.contains_key(path) {
@@ -1457,7 +1473,10 @@ fn code_actions(analysis: &Analysis, path: &Path, range: Range, diags: &[Diagnos
 
 /// Serves LSP on stdin/stdout until the client exits.
 pub fn run_stdio() -> i32 {
-    let runtime = match tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build() {
+    // 8 MiB stacks (tokio's default is 2 MiB), as on a main thread: a stack overflow kills
+    // the process, so the depth limits (500 include levels, 400 data levels, a tag's
+    // operators) keep a wide margin in debug builds too.
+    let runtime = match tokio::runtime::Builder::new_multi_thread().worker_threads(2).thread_stack_size(8 << 20).enable_all().build() {
         Ok(rt) => rt,
         Err(e) => {
             eprintln!("error: cannot start the async runtime: {e}");

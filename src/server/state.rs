@@ -54,11 +54,15 @@ impl Document {
         let line_slice = self.rope.line(line);
         // Exclude the line break from the addressable columns.
         let mut line_len = line_slice.len_chars();
+        // (With ropey's `cr_lines` and without `unicode_lines`, a line ends in `\n`, `\r\n`
+        // or a lone `\r` — exactly LSP's line breaks.)
         if line_len > 0 && line_slice.char(line_len - 1) == '\n' {
             line_len -= 1;
             if line_len > 0 && line_slice.char(line_len - 1) == '\r' {
                 line_len -= 1;
             }
+        } else if line_len > 0 && line_slice.char(line_len - 1) == '\r' {
+            line_len -= 1;
         }
         let col = match enc {
             Encoding::Utf16 => {
@@ -199,5 +203,69 @@ mod tests {
         let mut d = Document::new("é=1\n", 1);
         d.apply(&change(0, 2, 0, 3, ":"), Encoding::Utf8);
         assert_eq!(&*d.text(), "é:1\n");
+    }
+
+    #[test]
+    fn only_lsp_line_breaks_count_for_edits() {
+        // U+2028, U+2029, U+0085 and form feed are not line breaks in LSP; a lone `\r` is.
+        let mut d = Document::new("a\u{2028}b\u{2029}c\u{85}d\u{c}e\nx\ry\n", 1);
+        d.apply(&change(1, 0, 1, 1, "X"), Encoding::Utf16);
+        d.apply(&change(2, 0, 2, 1, "Y"), Encoding::Utf16);
+        assert_eq!(&*d.text(), "a\u{2028}b\u{2029}c\u{85}d\u{c}e\nX\rY\n");
+        d.apply(&change(1, 9, 1, 9, "!"), Encoding::Utf16);
+        assert_eq!(&*d.text(), "a\u{2028}b\u{2029}c\u{85}d\u{c}e\nX!\rY\n");
+    }
+
+    /// Property test (a fixed-seed random walk, no dependency): incremental edits applied to
+    /// the rope equal the same edits spliced into a string at the offsets `LineIndex` gives,
+    /// and every offset maps to a position inside the document and back.
+    #[test]
+    fn random_edits_match_line_index_splices() {
+        const PIECES: [&str; 12] = ["a", "é", "😀", "\n", "\r\n", "\r", "\u{2028}", "\u{2029}", "\u{85}", "\u{c}", "#{ x }#", "  "];
+        let mut seed = 0x9e37_79b9_7f4a_7c15u64;
+        let mut next = move |n: usize| {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            (seed % n as u64) as usize
+        };
+        for enc in [Encoding::Utf16, Encoding::Utf8] {
+            let mut text = String::new();
+            let mut doc = Document::new("", 1);
+            for _ in 0..3000 {
+                let idx = LineIndex::new(&text);
+                let pick = |r: usize| {
+                    let mut o = r % (text.len() + 1);
+                    while !text.is_char_boundary(o) {
+                        o -= 1;
+                    }
+                    o
+                };
+                let (a, b) = (pick(next(1 << 16)), pick(next(1 << 16)));
+                let (a, b) = (a.min(b), a.max(b));
+                let (mut pa, mut pb) = (idx.position(a, enc), idx.position(b, enc));
+                if next(10) == 0 {
+                    pb = Position::new(pb.line + next(3) as u32, pb.character + next(50) as u32);
+                }
+                if next(20) == 0 {
+                    pa.character += 7;
+                }
+                let insert: String = (0..next(4)).map(|_| PIECES[next(PIECES.len())]).collect();
+                let start = idx.offset(pa, enc);
+                let end = idx.offset(pb, enc).max(start);
+                for p in [pa, pb] {
+                    let o = idx.offset(p, enc);
+                    assert!(o <= text.len() && text.is_char_boundary(o));
+                }
+                text.replace_range(start..end, &insert);
+                doc.apply(&change(pa.line, pa.character, pb.line, pb.character, &insert), enc);
+                assert_eq!(&*doc.text(), text.as_str(), "{enc:?}");
+            }
+            let idx = LineIndex::new(&text);
+            let lines = idx.position(text.len(), enc).line;
+            for o in 0..=text.len() + 3 {
+                assert!(idx.position(o, enc).line <= lines);
+            }
+        }
     }
 }

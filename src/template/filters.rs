@@ -1,6 +1,7 @@
 //! Filters and helpers where minijinja and Jinja2 part ways, re-implemented with Jinja2's
 //! behaviour, plus the runtime side of the source rewrites in [`super::prepare`].
 
+use super::budget;
 use super::pyvalue::{py_repr, py_str};
 use minijinja::value::{Enumerator, Kwargs, Object, ObjectRepr, Value, ValueKind};
 use minijinja::{Error, ErrorKind, State};
@@ -57,13 +58,14 @@ pub fn indent(value: &Value, width: Option<Value>, first: Option<bool>, blank: O
             let n = i64::try_from(w.clone()).map_err(|_| {
                 Error::new(ErrorKind::InvalidOperation, format!("indent width must be an integer or string, got {}", py_repr(&w)))
             })?;
-            " ".repeat(n.clamp(0, 10_000) as usize)
+            " ".repeat(n.clamp(0, budget::MAX_FORMAT_WIDTH as i64) as usize)
         }
     };
     let mut s = py_str(value);
     // Jinja2 appends a newline so that splitlines keeps a trailing empty line.
     s.push('\n');
     let lines = py_splitlines(&s);
+    budget::check_text_len(s.len().saturating_add(lines.len().saturating_mul(indention.len())))?;
     let mut rv = String::with_capacity(s.len() + lines.len() * indention.len());
     if blank {
         for (i, line) in lines.iter().enumerate() {
@@ -118,6 +120,7 @@ pub fn join(state: &State, value: &Value, d: Option<&str>, attribute: Option<&st
     }
     if value.kind() == ValueKind::String {
         let s = value.as_str().unwrap_or_default();
+        budget::check_text_len(s.len().saturating_add(s.chars().count().saturating_mul(d.len())))?;
         let parts: Vec<String> = s.chars().map(String::from).collect();
         return Ok(Value::from(parts.join(d)));
     }
@@ -126,6 +129,8 @@ pub fn join(state: &State, value: &Value, d: Option<&str>, attribute: Option<&st
         if i > 0 {
             out.push_str(d);
         }
+        // A lazily repeated list (`[x] * 10**8`) is cheap until it is joined.
+        budget::check_text_len(out.len())?;
         let item = match attribute {
             Some(attr) => lookup_attribute(&item, attr)?,
             None => item,
@@ -148,7 +153,9 @@ fn lookup_attribute(item: &Value, path: &str) -> Result<Value, Error> {
 
 /// Python's `fmt % args` (printf-style), the target of the `'%s' % x` rewrite.
 pub fn pyformat(fmt: &str, args: Value, spread: bool) -> Result<Value, Error> {
-    let args: Vec<Value> = if spread { args.try_iter()?.collect() } else { vec![args] };
+    // A format uses at most one argument per `%`: more only make the error below, so a huge
+    // (lazily repeated) tuple is never collected.
+    let args: Vec<Value> = if spread { args.try_iter()?.take(fmt.len() + 1).collect() } else { vec![args] };
     let mut out = String::with_capacity(fmt.len() + 16);
     let mut next_arg = args.iter();
     let mut chars = fmt.chars().peekable();
@@ -188,8 +195,9 @@ pub fn pyformat(fmt: &str, args: Value, spread: bool) -> Result<Value, Error> {
                     break;
                 }
             }
-            precision = Some(p.parse().unwrap_or(0));
+            precision = Some(parse_width(&p)?);
         }
+        let w = parse_width(&width)?;
         let conv = chars.next().ok_or_else(|| Error::new(ErrorKind::InvalidOperation, "incomplete format"))?;
         if conv == '%' {
             out.push('%');
@@ -234,7 +242,6 @@ pub fn pyformat(fmt: &str, args: Value, spread: bool) -> Result<Value, Error> {
             }
             other => return Err(Error::new(ErrorKind::InvalidOperation, format!("unsupported format character '{other}'"))),
         };
-        let w: usize = width.parse().unwrap_or(0);
         let len = body.chars().count();
         if len < w {
             let pad = w - len;
@@ -257,7 +264,16 @@ pub fn pyformat(fmt: &str, args: Value, spread: bool) -> Result<Value, Error> {
     if next_arg.next().is_some() {
         return Err(Error::new(ErrorKind::InvalidOperation, "not all arguments converted during string formatting"));
     }
+    budget::check_text_len(out.len())?;
     Ok(Value::from(out))
+}
+
+/// A printf width or precision, refused past the budget (Rust's formatting panics above
+/// 65535, and a width of 10⁹ would be a gigabyte of padding).
+fn parse_width(digits: &str) -> Result<usize, Error> {
+    let n = digits.bytes().fold(0usize, |n, d| n.saturating_mul(10).saturating_add((d - b'0') as usize));
+    budget::check_format_width(n)?;
+    Ok(n)
 }
 
 fn arg_to_int(arg: &Value) -> Result<i128, Error> {
@@ -389,6 +405,15 @@ mod tests {
         assert_eq!(f("%05.1f%%", Value::from(2.25), false), "002.2%");
         assert_eq!(f("%s", Value::from(true), false), "True");
         assert!(pyformat("%s %s", Value::from("x"), false).is_err());
+    }
+
+    #[test]
+    fn pyformat_widths_stay_in_budget() {
+        for fmt in ["%999999999999d", "%.70000f", "%99999999999999999999999s", "%.99999999999999999999999f"] {
+            let err = pyformat(fmt, Value::from(1), false).unwrap_err();
+            assert!(err.to_string().contains("stopped after a format width"), "{fmt}: {err}");
+        }
+        assert_eq!(pyformat("%10000d", Value::from(1), false).unwrap().to_string().len(), 10_000);
     }
 
     #[test]

@@ -1,6 +1,7 @@
 //! makejinja-flavoured Jinja: lexing with the configured delimiters, rendering through
 //! minijinja with makejinja's settings, plugin emulation and the output-to-source line map.
 
+pub mod budget;
 pub mod builtins;
 pub mod expr;
 pub mod filters;

@@ -16,6 +16,9 @@ pub struct PreparedSource {
     pub text: String,
     /// (offset in prepared text, offset in original text) at each edit boundary, ascending.
     anchors: Vec<(usize, usize)>,
+    /// The first tag too complex to hand to minijinja (its parser would overflow the
+    /// stack), with the message to report: the renderer refuses the template instead.
+    pub too_complex: Option<(std::ops::Range<usize>, String)>,
 }
 
 impl PreparedSource {
@@ -37,6 +40,7 @@ pub fn prepare(source: &str, syntax: &TemplateSyntax, instrument: Option<u32>) -
     let mut out = String::with_capacity(source.len() + source.len() / 8);
     let mut anchors = Vec::new();
     let line_starts = LineCounter::new(source);
+    let mut too_complex = None;
     for (i, token) in tokens.iter().enumerate() {
         let prev = i.checked_sub(1).map(|p| &tokens[p]);
         let next = tokens.get(i + 1);
@@ -54,6 +58,9 @@ pub fn prepare(source: &str, syntax: &TemplateSyntax, instrument: Option<u32>) -
                     }
                 }
                 let inner = &source[token.inner.clone()];
+                if too_complex.is_none() {
+                    too_complex = super::budget::too_complex(inner, token.inner.clone());
+                }
                 let rewritten = rewrite_expression(inner, token.kind == TokenKind::Block);
                 match rewritten {
                     Some(new_inner) => {
@@ -69,7 +76,7 @@ pub fn prepare(source: &str, syntax: &TemplateSyntax, instrument: Option<u32>) -
             TokenKind::Comment => out.push_str(&source[token.span.clone()]),
         }
     }
-    PreparedSource { text: out, anchors }
+    PreparedSource { text: out, anchors, too_complex }
 }
 
 struct LineCounter {

@@ -35,6 +35,11 @@ pub fn write_str(out: &mut String, value: &Value) {
 const MAX_DEPTH: usize = 64;
 
 fn write_repr(out: &mut String, value: &Value, depth: usize) {
+    // Past the text budget the caller reports an error; stop walking (a lazily repeated
+    // `[[1] * 10000] * 10000` has 10⁸ items).
+    if out.len() > super::budget::MAX_TEXT_BYTES {
+        return;
+    }
     if depth > MAX_DEPTH {
         out.push_str("...");
         return;
@@ -57,6 +62,9 @@ fn write_repr(out: &mut String, value: &Value, depth: usize) {
             out.push('[');
             if let Ok(iter) = value.try_iter() {
                 for (i, item) in iter.enumerate() {
+                    if out.len() > super::budget::MAX_TEXT_BYTES {
+                        break;
+                    }
                     if i > 0 {
                         out.push_str(", ");
                     }
@@ -69,6 +77,9 @@ fn write_repr(out: &mut String, value: &Value, depth: usize) {
             out.push('{');
             if let Ok(iter) = value.try_iter() {
                 for (i, key) in iter.enumerate() {
+                    if out.len() > super::budget::MAX_TEXT_BYTES {
+                        break;
+                    }
                     if i > 0 {
                         out.push_str(", ");
                     }

@@ -3,6 +3,7 @@
 //! One [`Renderer`] serves one immutable project snapshot: the CLI's `render` and the
 //! server's previews both go through [`Renderer::render`], so the golden tests cover both.
 
+use super::budget;
 use super::filters;
 use super::linemap;
 use super::plugins::{self, PluginDeclarations, PluginFlavor, PluginInputs};
@@ -133,6 +134,8 @@ struct SourceTable {
     prepared: HashMap<String, (Arc<str>, PreparedSource)>,
     /// Template ids for line-map markers (index = id).
     names: Vec<Arc<str>>,
+    /// Templates refused as too complex to parse, with the tag's range in the source.
+    too_complex: HashMap<String, std::ops::Range<usize>>,
 }
 
 impl SourceTable {
@@ -199,6 +202,7 @@ impl Renderer {
     /// Evaluates one expression against the data (for hovers on `if`/`for`). Names bound
     /// inside the template (loop variables) are unknown here and evaluate as undefined.
     pub fn eval_expression(&self, expr: &str) -> Result<Value, String> {
+        screen_expression(expr)?;
         let source = super::prepare::rewrite_expression_text(expr);
         let compiled = self.plain.compile_expression_owned(source).map_err(|e| e.to_string())?;
         compiled.eval(&self.context).map_err(|e| e.to_string())
@@ -207,6 +211,7 @@ impl Renderer {
     /// Evaluates one expression with `names` (a map: loop variables and the like) laid over
     /// the data.
     pub fn eval_expression_with(&self, expr: &str, names: Value) -> Result<Value, String> {
+        screen_expression(expr)?;
         let source = super::prepare::rewrite_expression_text(expr);
         let compiled = self.plain.compile_expression_owned(source).map_err(|e| e.to_string())?;
         compiled.eval(minijinja::value::merge_maps([names, self.context.clone()])).map_err(|e| e.to_string())
@@ -240,7 +245,15 @@ impl Renderer {
             _ => RenderErrorKind::Runtime,
         };
         let mut message = match err.detail() {
-            Some(d) if d.starts_with("cannot read template") => d.to_string(),
+            _ if err.kind() == ErrorKind::OutOfFuel => format!(
+                "stopped after {} million steps, the budget of one render (a loop, range or repetition too big to preview?)",
+                budget::RENDER_FUEL / 1_000_000
+            ),
+            Some(d)
+                if d.starts_with("cannot read template") || d.starts_with("stopped after") || d.starts_with("expression too complex") =>
+            {
+                d.to_string()
+            }
             _ if kind == RenderErrorKind::IncludeEscape => {
                 let detail = err.detail().unwrap_or_default();
                 let quoted = detail.split('\'').nth(1).unwrap_or(detail);
@@ -256,7 +269,12 @@ impl Renderer {
         let table = lock(table);
         let (mut line, mut col, mut range) = (err.line().map(|l| l.saturating_sub(1) as u32), None, None);
         if let Some((original, prepared)) = table.prepared.get(&template) {
-            if let Some(r) = err.range() {
+            let refused = table.too_complex.get(&template).filter(|_| kind == RenderErrorKind::Syntax && err.range().is_none());
+            if let Some(r) = refused {
+                let idx = LineIndex::new(original);
+                let (l, c) = idx.line_col(original, r.start);
+                (line, col, range) = (Some(l as u32), Some(c as u32), Some(r.clone()));
+            } else if let Some(r) = err.range() {
                 let start = prepared.original_offset(r.start).min(original.len());
                 let end = prepared.original_offset(r.end).clamp(start, original.len());
                 let idx = LineIndex::new(original);
@@ -267,6 +285,14 @@ impl Renderer {
             }
         }
         RenderError { kind, message, template, line, col, range }
+    }
+}
+
+/// Refuses an expression minijinja's parser would recurse too deeply on.
+fn screen_expression(expr: &str) -> Result<(), String> {
+    match budget::too_complex(expr, 0..expr.len()) {
+        Some((_, message)) => Err(message),
+        None => Ok(()),
     }
 }
 
@@ -307,12 +333,22 @@ fn build_env(
     }
     env.set_undefined_behavior(settings.undefined.behavior());
     env.set_auto_escape_callback(|_| minijinja::AutoEscape::None);
+    env.set_fuel(Some(budget::RENDER_FUEL));
     env.set_formatter(|out, _state, value| {
         let mut s = String::new();
         write_str(&mut s, value);
+        budget::check_text_len(s.len())?;
         out.write_str(&s).map_err(|_| Error::new(ErrorKind::WriteFailure, "write failed"))
     });
-    env.set_unknown_method_callback(minijinja_contrib::pycompat::unknown_method_callback);
+    env.set_unknown_method_callback(|state, value, method, args| {
+        // `str.format` pads without asking the fuel: bound its widths first.
+        if method == "format" {
+            if let Some(fmt) = value.as_str() {
+                budget::check_str_format_spec(fmt)?;
+            }
+        }
+        minijinja_contrib::pycompat::unknown_method_callback(state, value, method, args)
+    });
     filters::register(&mut env);
     if let Some(live) = &settings.live {
         super::live::register(&mut env, live, !settings.plugin_inputs.real_encrypt);
@@ -333,7 +369,12 @@ fn build_env(
         let id = if instrument { Some(t.id_of(name)) } else { None };
         let prepared = prepare(&source, &syntax, id);
         let text = prepared.text.clone();
+        let refused = prepared.too_complex.clone();
         t.prepared.insert(name.to_string(), (Arc::from(source.as_str()), prepared));
+        if let Some((range, message)) = refused {
+            t.too_complex.insert(name.to_string(), range);
+            return Err(Error::new(ErrorKind::SyntaxError, message));
+        }
         Ok(Some(text))
     });
     env
@@ -428,5 +469,54 @@ mod tests {
             ],
             "{plain}"
         );
+    }
+
+    /// Every runaway one-liner ends in a clear error within the budget.
+    #[test]
+    fn runaway_templates_stop_with_a_clear_error() {
+        let deep_not = format!("#{{ {}x }}#", "not ".repeat(5000));
+        let deep_neg = format!("#{{ {}1 }}#", "-".repeat(5000));
+        let long_sum = format!("#{{ {}1 }}#", "1 + ".repeat(20000));
+        let cases: Vec<(&str, String, &str)> = vec![
+            ("printf width", "#{'%999999999999d' % 1}#".into(), "stopped after a format width"),
+            ("printf precision", "#{'%.70000f' % 0}#".into(), "stopped after a format width"),
+            ("str.format width", "#{'{0:>999999999}'.format(1) }#".into(), "stopped after a format width"),
+            ("repeated lists", "#{ [[1] * 10000] * 10000 }#".into(), "stopped after"),
+            ("string repetition", "#{ 'x' * 50000000 }#".into(), "stopped after"),
+            ("huge string repetition", "#{ 'x' * 1000000000 }#".into(), "too large"),
+            ("nested ranges", "#% for i in range(10000) %##% for j in range(10000) %#x#% endfor %##% endfor %#".into(), "stopped after"),
+            ("not chain", deep_not, "expression too complex"),
+            ("minus chain", deep_neg, "expression too complex"),
+            ("long sum", long_sum, "expression too complex"),
+            ("joined repetition", "#{ (['abc'] * 100000000) | join(',') }#".into(), "stopped after"),
+            ("indent of a huge text", "#{ ('x\n' * 3000000) | indent(10000) }#".into(), "stopped after"),
+        ];
+        for (what, src, expect) in cases {
+            let r = renderer(&[("t.j2", &src)], Value::from(()), UndefinedMode::Chainable);
+            let started = std::time::Instant::now();
+            let err = r.render("t.j2").expect_err(what);
+            assert!(err.message.contains(expect), "{what}: {err}");
+            assert!(started.elapsed().as_secs() < 20, "{what} took {:?}", started.elapsed());
+            let err = r.render_with_line_map("t.j2").expect_err(what);
+            assert!(err.message.contains(expect), "{what} (line map): {err}");
+        }
+    }
+
+    #[test]
+    fn include_cycles_stop() {
+        let files =
+            [("a.j2", "a\n#% include 'b.j2' %#\n#% include 'b.j2' %#\n"), ("b.j2", "b\n#% include 'a.j2' %#\n#% include 'a.j2' %#\n")];
+        let r = renderer(&files, Value::from(()), UndefinedMode::Chainable);
+        let err = r.render("a.j2").unwrap_err();
+        assert_eq!(err.kind, RenderErrorKind::Runtime, "{err}");
+    }
+
+    #[test]
+    fn too_complex_tag_is_placed_on_its_line() {
+        let src = format!("ok: 1\nbad: #{{ {}x }}#\n", "not ".repeat(3000));
+        let r = renderer(&[("t.j2", &src)], Value::from(()), UndefinedMode::Chainable);
+        let err = r.render("t.j2").unwrap_err();
+        assert_eq!((err.kind, err.line), (RenderErrorKind::Syntax, Some(1)), "{err}");
+        assert!(r.eval_expression(&"not ".repeat(3000)).is_err());
     }
 }

@@ -23,20 +23,34 @@ impl Vfs for DiskVfs {
     }
 }
 
-/// Reads a text file with the size and encoding checks every reader here applies.
+/// Reads a text file with the size and encoding checks every reader here applies. Only
+/// regular files are read (a FIFO would block forever, `/dev/zero` never ends), and the size
+/// limit applies to the bytes actually read, not to what the metadata claimed.
 pub fn read_text_file(path: &Path) -> io::Result<String> {
+    use std::io::Read;
     let meta = std::fs::metadata(path)?;
     if meta.is_dir() {
         return Err(io::Error::new(io::ErrorKind::InvalidInput, "is a directory"));
     }
-    if meta.len() > MAX_FILE_BYTES {
-        return Err(io::Error::new(
-            io::ErrorKind::InvalidData,
-            format!("file is {} MB, larger than the {} MB limit", meta.len() / (1024 * 1024), MAX_FILE_BYTES / (1024 * 1024)),
-        ));
+    if !meta.is_file() {
+        return Err(io::Error::new(io::ErrorKind::InvalidInput, "not a regular file (a device, FIFO or socket is never read)"));
     }
-    let bytes = std::fs::read(path)?;
+    if meta.len() > MAX_FILE_BYTES {
+        return Err(too_big(meta.len()));
+    }
+    let file = std::fs::File::open(path)?;
+    // The file may have changed since `metadata`: read at most one byte past the limit.
+    let mut bytes = Vec::with_capacity(meta.len() as usize);
+    file.take(MAX_FILE_BYTES + 1).read_to_end(&mut bytes)?;
+    if bytes.len() as u64 > MAX_FILE_BYTES {
+        return Err(too_big(bytes.len() as u64));
+    }
     decode_utf8(bytes)
+}
+
+fn too_big(len: u64) -> io::Error {
+    let mb = |n: u64| n / (1024 * 1024);
+    io::Error::new(io::ErrorKind::InvalidData, format!("file is {} MB, larger than the {} MB limit", mb(len), mb(MAX_FILE_BYTES)))
 }
 
 /// UTF-8 decoding with an error that names the first bad byte's line and column.
@@ -75,5 +89,23 @@ mod tests {
     #[test]
     fn bom_is_dropped() {
         assert_eq!(decode_utf8("\u{feff}a: 1".as_bytes().to_vec()).unwrap(), "a: 1");
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn special_files_are_refused_without_reading() {
+        let err = read_text_file(Path::new("/dev/zero")).unwrap_err();
+        assert!(err.to_string().contains("not a regular file"), "{err}");
+        // A symlink to it is refused the same way (metadata follows the link).
+        let dir = tempfile::tempdir().unwrap();
+        let link = dir.path().join("values.yaml.j2");
+        std::os::unix::fs::symlink("/dev/zero", &link).unwrap();
+        assert!(read_text_file(&link).unwrap_err().to_string().contains("not a regular file"));
+        // A FIFO would block a plain read forever.
+        let fifo = dir.path().join("pipe.yaml");
+        let made = std::process::Command::new("mkfifo").arg(&fifo).status().map(|s| s.success()).unwrap_or(false);
+        if made {
+            assert!(read_text_file(&fifo).unwrap_err().to_string().contains("not a regular file"));
+        }
     }
 }

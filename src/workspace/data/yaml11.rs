@@ -46,8 +46,10 @@ use super::model::{DataEntry, DataError, DataNode, DataValue, FileId, SourceLoc}
 
 /// Deepest nesting of collections accepted.
 pub const MAX_DEPTH: usize = 400;
-/// Most nodes that may be copied for aliases (a guard against "billion laughs" documents).
-const ALIAS_BUDGET: usize = 4_000_000;
+/// Most bytes of nodes that anchors and aliases may hold (a guard against "billion laughs"
+/// documents): counted by size, so a few long strings cost as much as many small nodes.
+/// Far above what a real data file copies, low enough that one bad file costs little memory.
+const ALIAS_BUDGET: usize = 16 << 20;
 /// Most re-parses done to accept under-indented flow/quoted continuation lines.
 const MAX_RETRIES: usize = 64;
 /// ... and the most bytes re-parsed for that in total.
@@ -371,7 +373,7 @@ struct Builder<'a> {
     anchors: HashMap<usize, Option<(DataNode, usize)>>,
     /// Anchor names seen in the current document, with where (PyYAML rejects duplicates).
     anchor_names: HashMap<String, SourceLoc>,
-    copied_nodes: usize,
+    copied_bytes: usize,
     root: Dict,
     root_loc: Option<SourceLoc>,
 }
@@ -392,11 +394,14 @@ fn err_at(msg: impl Into<String>, loc: SourceLoc) -> DataError {
     DataError::at(msg, loc.line, loc.col)
 }
 
-fn count_nodes(n: &DataNode) -> usize {
+/// Roughly the bytes a copy of the node takes (its nodes and their strings).
+fn copy_cost(n: &DataNode) -> usize {
+    let own = std::mem::size_of::<DataNode>();
     match &n.value {
-        DataValue::List(items) => 1 + items.iter().map(count_nodes).sum::<usize>(),
-        DataValue::Map(entries) => 1 + entries.iter().map(|e| count_nodes(&e.key) + count_nodes(&e.value)).sum::<usize>(),
-        _ => 1,
+        DataValue::List(items) => own + items.iter().map(copy_cost).sum::<usize>(),
+        DataValue::Map(entries) => own + entries.iter().map(|e| copy_cost(&e.key) + copy_cost(&e.value)).sum::<usize>(),
+        DataValue::Str(s) | DataValue::Timestamp(s) => own + s.len(),
+        _ => own,
     }
 }
 
@@ -414,7 +419,7 @@ fn load_once(src: &str, file: FileId, pads: &[u32]) -> Result<DataNode, Failure>
         stack: Vec::new(),
         anchors: HashMap::new(),
         anchor_names: HashMap::new(),
-        copied_nodes: 0,
+        copied_bytes: 0,
         root: Dict::new(),
         root_loc: None,
     };
@@ -438,8 +443,8 @@ fn load_once(src: &str, file: FileId, pads: &[u32]) -> Result<DataNode, Failure>
                 let loc = b.pos.loc_at_char(start);
                 let node = match b.anchors.get(&id) {
                     Some(Some((node, count))) => {
-                        b.copied_nodes += count;
-                        if b.copied_nodes > ALIAS_BUDGET {
+                        b.copied_bytes += count;
+                        if b.copied_bytes > ALIAS_BUDGET {
                             return Err(err_at("too many alias expansions in this file", loc).into());
                         }
                         let mut node = node.clone();
@@ -470,7 +475,7 @@ fn load_once(src: &str, file: FileId, pads: &[u32]) -> Result<DataNode, Failure>
                 let (value, special) = construct_scalar(value, style, tag.as_deref(), loc, tag_loc)?;
                 let node = DataNode::new(value, loc);
                 if anchor > 0 {
-                    b.anchors.insert(anchor, Some((node.clone(), 1)));
+                    b.anchors.insert(anchor, Some((node.clone(), copy_cost(&node))));
                 }
                 b.complete(node, special)?;
             }
@@ -514,9 +519,9 @@ fn load_once(src: &str, file: FileId, pads: &[u32]) -> Result<DataNode, Failure>
                 let Some(frame) = b.stack.pop() else { continue };
                 let node = finish_collection(frame.kind, frame.loc)?;
                 if frame.anchor > 0 {
-                    let count = count_nodes(&node);
-                    b.copied_nodes += count;
-                    if b.copied_nodes > ALIAS_BUDGET {
+                    let count = copy_cost(&node);
+                    b.copied_bytes += count;
+                    if b.copied_bytes > ALIAS_BUDGET {
                         return Err(err_at("too many alias expansions in this file", frame.loc).into());
                     }
                     b.anchors.insert(frame.anchor, Some((node.clone(), count)));
@@ -2084,6 +2089,18 @@ c: -1.e-3"#,
         }
         let e = err(&text);
         assert!(e.message.contains("alias"), "{e:?}");
+    }
+
+    #[test]
+    fn alias_budget_counts_bytes_not_just_nodes() {
+        // Few nodes, but each copy of the anchored list carries a megabyte of text.
+        let mut text = format!("s: &s [{}]\n", "x".repeat(1 << 20));
+        text.push_str(&format!("t: [{}]\n", ["*s"; 24].join(", ")));
+        let e = err(&text);
+        assert!(e.message.contains("alias"), "{e:?}");
+        // A few copies of it are fine.
+        let ok = format!("s: &s [{}]\nt: [*s, *s]\n", "x".repeat(1 << 20));
+        assert!(load(&ok).is_ok());
     }
 
     #[test]
