@@ -4,6 +4,7 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as vscode from 'vscode';
 import {
+  DidChangeConfigurationNotification,
   LanguageClient,
   LanguageClientOptions,
   RevealOutputChannelOn,
@@ -27,7 +28,7 @@ export const CLIENT_NAME = 'Homelab LSP';
 
 export function currentSettings(log?: vscode.OutputChannel, scope?: vscode.Uri): ClientSettings {
   const config = vscode.workspace.getConfiguration(SECTION, scope);
-  const { settings, warnings } = readSettings((key) => config.get(key));
+  const { settings, warnings } = readSettings((key) => config.get(key), vscode.workspace.isTrusted);
   for (const w of warnings) {
     log?.appendLine(`[settings] ${w}`);
   }
@@ -63,10 +64,20 @@ export class ServerController implements vscode.Disposable {
           this.output.appendLine('[client] homelabLsp.server.path changed; restarting the server.');
           void this.restart();
         }
-        // Other changes reach the running server as workspace/didChangeConfiguration
-        // (synchronize.configurationSection) and through workspace/configuration.
+        // Other changes: the server is told to pull them through workspace/configuration,
+        // which the middleware answers with the cleaned-up settings (workspace trust applied;
+        // a pushed raw section would bypass it).
+        this.notifyConfigurationChanged();
+      }),
+      vscode.workspace.onDidGrantWorkspaceTrust(() => {
+        this.settings = currentSettings(this.output);
+        this.notifyConfigurationChanged();
       }),
     );
+  }
+
+  private notifyConfigurationChanged(): void {
+    void this.client?.sendNotification(DidChangeConfigurationNotification.type, { settings: null });
   }
 
   /** The client, when it is running. */
@@ -147,7 +158,6 @@ export class ServerController implements vscode.Disposable {
       ],
       initializationOptions: () => toInitializationOptions(currentSettings()),
       synchronize: {
-        configurationSection: SECTION,
         fileEvents: watcher,
       },
       outputChannel: this.output,

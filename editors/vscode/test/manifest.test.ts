@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import * as fs from 'fs';
 import * as path from 'path';
 
-import { RULE_CODES, SEVERITIES, TRACE_LEVELS } from '../src/lib/settings';
+import { PLUGIN_RUN_POLICIES, RULE_CODES, SEVERITIES, TRACE_LEVELS } from '../src/lib/settings';
 import { PREVIEW_SCHEME } from '../src/lib/previewUri';
 
 const ROOT = path.resolve(__dirname, '..', '..');
@@ -16,10 +16,17 @@ const props = pkg.contributes.configuration.properties;
 test('settings mirror the server contract', () => {
   assert.deepEqual(Object.keys(props).sort(), [
     'homelabLsp.diagnostics.rules',
+    'homelabLsp.plugins.python',
+    'homelabLsp.plugins.run',
     'homelabLsp.preview.showSecrets',
     'homelabLsp.server.path',
     'homelabLsp.trace.server',
   ]);
+  assert.deepEqual(props['homelabLsp.plugins.run'].enum, [...PLUGIN_RUN_POLICIES]);
+  assert.equal(props['homelabLsp.plugins.run'].default, 'ask');
+  // Running a plugin executes the repository's code: a workspace's own settings may not turn it on.
+  assert.equal(pkg.capabilities.untrustedWorkspaces.supported, 'limited');
+  assert.ok(pkg.capabilities.untrustedWorkspaces.restrictedConfigurations.includes('homelabLsp.plugins.run'));
   assert.equal(props['homelabLsp.server.path'].type, 'string');
   assert.equal(props['homelabLsp.server.path'].default, '');
   assert.equal(props['homelabLsp.preview.showSecrets'].type, 'boolean');

@@ -13,7 +13,14 @@ import {
 
 test('defaults when nothing is configured', () => {
   const { settings, warnings } = readSettings(() => undefined);
-  assert.deepEqual(settings, { serverPath: '', showSecrets: false, rules: {}, trace: 'off' });
+  assert.deepEqual(settings, {
+    serverPath: '',
+    showSecrets: false,
+    rules: {},
+    trace: 'off',
+    pluginsRun: 'ask',
+    pluginsPython: '',
+  });
   assert.deepEqual(warnings, []);
 });
 
@@ -24,6 +31,7 @@ test('reads every setting through dotted keys', () => {
       preview: { showSecrets: true },
       diagnostics: { rules: { drift: 'off', 'plaintext-secret': 'error', 'invalid-yaml': 'Warning' } },
       trace: { server: 'verbose' },
+      plugins: { run: 'always', python: ' /repo/.venv/bin/python ' },
     }),
   );
   assert.deepEqual(warnings, []);
@@ -32,6 +40,8 @@ test('reads every setting through dotted keys', () => {
     showSecrets: true,
     rules: { drift: 'off', 'plaintext-secret': 'error', 'invalid-yaml': 'warning' },
     trace: 'verbose',
+    pluginsRun: 'always',
+    pluginsPython: '/repo/.venv/bin/python',
   });
 });
 
@@ -49,9 +59,21 @@ test('initializationOptions wrap the section and leave out the client-only serve
       preview: { showSecrets: false },
       diagnostics: { rules: { 'render-error': 'info' } },
       trace: { server: 'messages' },
+      plugins: { run: 'ask' },
     },
   });
   assert.equal(JSON.stringify(toInitializationOptions(settings)).includes('/x/homelab-lsp'), false);
+});
+
+test('an untrusted workspace never runs plugins, whatever is configured', () => {
+  const get = getterFromObject({ plugins: { run: 'always' } });
+  assert.equal(readSettings(get, true).settings.pluginsRun, 'always');
+  const untrusted = readSettings(get, false).settings;
+  assert.equal(untrusted.pluginsRun, 'never');
+  assert.deepEqual(toServerSettings(untrusted).plugins, { run: 'never' });
+  const bad = readSettings(getterFromObject({ plugins: { run: 'sometimes' } }));
+  assert.equal(bad.settings.pluginsRun, 'ask');
+  assert.equal(bad.warnings.length, 1);
 });
 
 test('the rules object sent is a copy', () => {
@@ -92,7 +114,14 @@ test('wrong types fall back to defaults with warnings', () => {
       trace: { server: 'everything' },
     }),
   );
-  assert.deepEqual(settings, { serverPath: '', showSecrets: false, rules: {}, trace: 'off' });
+  assert.deepEqual(settings, {
+    serverPath: '',
+    showSecrets: false,
+    rules: {},
+    trace: 'off',
+    pluginsRun: 'ask',
+    pluginsPython: '',
+  });
   assert.equal(warnings.length, 4);
 });
 

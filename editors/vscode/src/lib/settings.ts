@@ -46,6 +46,10 @@ export type Severity = (typeof SEVERITIES)[number];
 export const TRACE_LEVELS = ['off', 'messages', 'verbose'] as const;
 export type TraceLevel = (typeof TRACE_LEVELS)[number];
 
+/** `homelabLsp.plugins.run`: whether the repository's Python plugins may run. */
+export const PLUGIN_RUN_POLICIES = ['ask', 'always', 'never'] as const;
+export type PluginRunPolicy = (typeof PLUGIN_RUN_POLICIES)[number];
+
 /** What the user configured, cleaned up. */
 export interface ClientSettings {
   /** Client-only: path to the binary ('' means `homelab-lsp` on PATH). */
@@ -54,6 +58,10 @@ export interface ClientSettings {
   /** Only the rules the user set; the server keeps its defaults for the rest. */
   rules: Record<string, Severity>;
   trace: TraceLevel;
+  /** `never` whatever was configured while the workspace is not trusted. */
+  pluginsRun: PluginRunPolicy;
+  /** The interpreter for the plugins ('' lets the server find one). */
+  pluginsPython: string;
 }
 
 /** The `homelabLsp` object the server reads (server.path is left out: the server never needs it). */
@@ -61,6 +69,7 @@ export interface ServerSettings {
   preview: { showSecrets: boolean };
   diagnostics: { rules: Record<string, Severity> };
   trace: { server: TraceLevel };
+  plugins: { run: PluginRunPolicy; python?: string };
 }
 
 export interface InitializationOptions {
@@ -119,7 +128,11 @@ export function isKnownRule(code: string): code is RuleCode {
   return (RULE_CODES as readonly string[]).includes(code);
 }
 
-export function readSettings(get: SettingGetter): ReadResult {
+/**
+ * `trusted`: VS Code's workspace trust. Running a plugin executes the repository's code,
+ * so an untrusted workspace never runs it, whatever the settings say.
+ */
+export function readSettings(get: SettingGetter, trusted = true): ReadResult {
   const warnings: string[] = [];
 
   const rawPath = get('server.path');
@@ -171,7 +184,20 @@ export function readSettings(get: SettingGetter): ReadResult {
     warnings.push(`${SECTION}.trace.server must be one of ${TRACE_LEVELS.join(', ')}; using off.`);
   }
 
-  return { settings: { serverPath, showSecrets, rules, trace }, warnings };
+  const rawRun = get('plugins.run');
+  let pluginsRun: PluginRunPolicy = 'ask';
+  if (typeof rawRun === 'string' && (PLUGIN_RUN_POLICIES as readonly string[]).includes(rawRun)) {
+    pluginsRun = rawRun as PluginRunPolicy;
+  } else if (rawRun !== undefined && rawRun !== null) {
+    warnings.push(`${SECTION}.plugins.run must be one of ${PLUGIN_RUN_POLICIES.join(', ')}; using ask.`);
+  }
+  if (!trusted) {
+    pluginsRun = 'never';
+  }
+  const rawPython = get('plugins.python');
+  const pluginsPython = typeof rawPython === 'string' ? rawPython.trim() : '';
+
+  return { settings: { serverPath, showSecrets, rules, trace, pluginsRun, pluginsPython }, warnings };
 }
 
 export function toServerSettings(settings: ClientSettings): ServerSettings {
@@ -179,6 +205,9 @@ export function toServerSettings(settings: ClientSettings): ServerSettings {
     preview: { showSecrets: settings.showSecrets },
     diagnostics: { rules: { ...settings.rules } },
     trace: { server: settings.trace },
+    plugins: settings.pluginsPython
+      ? { run: settings.pluginsRun, python: settings.pluginsPython }
+      : { run: settings.pluginsRun },
   };
 }
 
