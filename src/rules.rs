@@ -50,7 +50,7 @@ pub const RULES: &[Rule] = &[
     rule(
         "plaintext-secret",
         Error,
-        "warning for a *.sops.yaml file not yet encrypted",
+        "warning for a *.sops.yaml file not yet encrypted that git does not track",
         "A Kubernetes Secret with plaintext data in a file that is not SOPS-encrypted.",
     ),
     rule("inline-credential", Warning, "", "A password, token or key written inline in a manifest instead of coming from a Secret."),

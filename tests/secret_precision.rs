@@ -374,6 +374,12 @@ fn sops_templates_are_not_told_to_encrypt() {
     std::fs::create_dir_all(tmp.path().join("kubernetes")).unwrap();
     std::fs::write(tmp.path().join("kubernetes/secret.sops.yaml"), &rendered).unwrap();
     assert_eq!(secret_codes(check(tmp.path())), vec![entry("kubernetes/secret.sops.yaml", 6, "warning", "plaintext-secret")]);
+    // Committed unencrypted: the values are in git's history, exposed.
+    if git_commit_all(tmp.path(), false) {
+        assert_eq!(secret_codes(check(tmp.path())), vec![entry("kubernetes/secret.sops.yaml", 6, "error", "plaintext-secret")]);
+    } else {
+        eprintln!("NOTICE: git not available; skipping the committed half");
+    }
     // Encrypted: nothing.
     let encrypted = rendered.replace("abc123", "ENC[AES256_GCM,data:x,type:str]") + "sops:\n  mac: ENC[AES256_GCM,data:y,type:str]\n";
     std::fs::write(tmp.path().join("kubernetes/secret.sops.yaml"), encrypted).unwrap();

@@ -6,7 +6,7 @@ use crate::ide::ProjectAnalysis;
 use crate::template::syntax::LineIndex;
 use crate::workspace::{DiskVfs, Project};
 use crate::yaml::Severity;
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -89,9 +89,18 @@ pub fn check_project(project: Project, rules: &HashMap<String, String>) -> Vec<R
     let pa = ProjectAnalysis::new(Arc::new(project), Arc::new(HashMap::new()));
     let index = repo_index(&pa);
     let files = files_to_check(&pa);
-    let per_file = crate::parallel::map_in_order(&files, |file| file_reports(&pa, &root, file, &index, rules), Vec::new);
+    let tracked = crate::workspace::git::tracked_files(&root);
+    let tracked_set: Option<HashSet<&Path>> = tracked.as_ref().map(|t| t.iter().map(PathBuf::as_path).collect());
+    let per_file = crate::parallel::map_in_order(
+        &files,
+        |file| {
+            let committed = tracked_set.as_ref().is_some_and(|t| t.contains(file.as_path()));
+            file_reports(&pa, &root, file, &index, rules, committed)
+        },
+        Vec::new,
+    );
     let mut reports: Vec<Report> = per_file.into_iter().flatten().collect();
-    if let Some(tracked) = crate::workspace::git::tracked_files(&root) {
+    if let Some(tracked) = tracked {
         for (file, d) in committed_secret_diagnostics(&pa, &tracked) {
             let Some(text) = crate::workspace::vfs::read_text_file(&file).ok() else { continue };
             reports.extend(to_report(&root, &file, &text, d, rules));
@@ -109,9 +118,27 @@ fn file_reports(
     file: &Path,
     index: &crate::yaml::RepoIndex,
     rules: &HashMap<String, String>,
+    committed: bool,
 ) -> Vec<Report> {
     let Some(text) = pa.text(file) else { return Vec::new() };
-    file_diagnostics(pa, file, Some(index)).into_iter().filter_map(|d| to_report(root, file, &text, d, rules)).collect()
+    file_diagnostics(pa, file, Some(index))
+        .into_iter()
+        .map(|d| if committed { exposed_by_commit(d) } else { d })
+        .filter_map(|d| to_report(root, file, &text, d, rules))
+        .collect()
+}
+
+/// A `*.sops.yaml` not yet encrypted is a warning while it only sits on disk; once git
+/// tracks it, the secret is in the history: exposed, so an error.
+fn exposed_by_commit(mut d: Diag) -> Diag {
+    if d.code == "plaintext-secret" && d.severity == Severity::Warning {
+        d.severity = Severity::Error;
+        d.message = d.message.replace(
+            crate::yaml::NOT_YET_ENCRYPTED,
+            "git tracks this file, so its values are in the history: rotate them, then encrypt the file with SOPS",
+        );
+    }
+    d
 }
 
 /// One diagnostic of `file` (whose text is `text`) positioned for output; `None` when a

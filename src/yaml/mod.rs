@@ -35,6 +35,7 @@ mod testutil;
 pub use committed::committed_secrets;
 pub use facts::facts;
 pub use secrets::is_sops_file_name;
+pub use secrets::NOT_YET_ENCRYPTED;
 
 /// Whether a value has the shape of a known secret (private key block, age key, GitHub,
 /// Slack or AWS token), whatever key holds it.

@@ -20,6 +20,10 @@ pub fn is_sops_file_name(file: &std::path::Path) -> bool {
     name.ends_with(".sops.yaml") || name.ends_with(".sops.yml")
 }
 
+/// The advice of a `*.sops.yaml` Secret found unencrypted on disk (see [`NOT_YET_ENCRYPTED`]'s
+/// use in `check`, which knows whether git tracks the file).
+pub const NOT_YET_ENCRYPTED: &str = "encrypt this file with SOPS before committing";
+
 fn plaintext_secret(cx: &mut Ctx<'_>, info: &DocInfo<'_>) {
     if info.kind != "Secret" || !info.in_group("v1") || info.encrypted {
         return;
@@ -39,7 +43,7 @@ fn plaintext_secret(cx: &mut Ctx<'_>, info: &DocInfo<'_>) {
                 "plaintext-secret",
                 Severity::Warning,
                 doc.range(key),
-                format!("Secret `{name}` is not encrypted yet: encrypt this file with SOPS before committing"),
+                format!("Secret `{name}` is not encrypted yet: {NOT_YET_ENCRYPTED}"),
                 Vec::new(),
             );
         } else {
