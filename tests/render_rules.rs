@@ -452,3 +452,17 @@ fn render_usage_errors_exit_2_and_say_what_is_wrong() {
         assert_eq!(code, 2, "{args:?}: {err}");
     }
 }
+
+/// A verbatim copy that is no regular file (a link to `/dev/zero`, which never ends) is
+/// refused with a clear error; the rest of the tree is still written.
+#[test]
+fn special_files_among_the_inputs_are_refused_not_read() {
+    let fx = format!("{}\n//- /config.yaml\nname: x\n//- /templates/a.yaml.j2\nname: #{{ name }}#\n", config(""));
+    let r = repo(&fx);
+    std::os::unix::fs::symlink("/dev/zero", r.path().join("templates/zero.bin")).unwrap();
+    let (code, tree, err) = render_tree(r.path());
+    assert_eq!(text(&tree, "a.yaml"), "name: x\n");
+    assert!(!tree.contains_key("zero.bin"), "{:?}", tree.keys().collect::<Vec<_>>());
+    assert!(err.contains("zero.bin") && err.contains("not a regular file"), "{err}");
+    assert_ne!(code, 0, "a file that could not be copied fails the render");
+}

@@ -85,7 +85,8 @@ fn entry_diff(project: &Project, renderer: &crate::template::Renderer, entry: &I
     let on_disk = std::fs::read(&entry.output).ok();
     let fresh: Vec<u8> = match project.render_entry(renderer, entry) {
         RenderOutcome::Text(text) => text.into_bytes(),
-        RenderOutcome::Copy => std::fs::read(&entry.source).map_err(|e| format!("{}: error: cannot read: {e}", entry.source.display()))?,
+        RenderOutcome::Copy => crate::workspace::vfs::read_file_bytes(&entry.source)
+            .map_err(|e| format!("{}: error: cannot read: {e}", entry.source.display()))?,
         RenderOutcome::Empty => {
             return Ok(on_disk.map(|disk| {
                 let text = String::from_utf8_lossy(&disk);

@@ -145,6 +145,14 @@ enum WriteOutcome {
     WriteFailed(std::io::Error),
 }
 
+/// A verbatim copy, read through vfs (a FIFO or a link to `/dev/zero` among the inputs must
+/// not hang), keeping the source's permission bits as `fs::copy` would.
+fn copy_verbatim(source: &Path, target: &Path) -> std::io::Result<()> {
+    let bytes = crate::workspace::vfs::read_file_bytes(source)?;
+    std::fs::write(target, bytes)?;
+    std::fs::set_permissions(target, std::fs::metadata(source)?.permissions())
+}
+
 /// Renders and writes every entry on a few threads, returning the outcomes in inventory
 /// order (so messages print in a stable order). Creating a file costs far more than
 /// rendering it on most disks, and the kernel overlaps those waits across threads.
@@ -153,7 +161,7 @@ fn render_and_write_all(project: &Project, renderer: &crate::template::Renderer,
         let target = out.join(&entry.output_rel);
         let written = match project.render_entry(renderer, entry) {
             RenderOutcome::Text(text) => std::fs::write(&target, text),
-            RenderOutcome::Copy => std::fs::copy(&entry.source, &target).map(|_| ()),
+            RenderOutcome::Copy => copy_verbatim(&entry.source, &target),
             RenderOutcome::Empty => return WriteOutcome::Skipped,
             RenderOutcome::Failed(e) => return WriteOutcome::RenderFailed(e),
         };
@@ -207,7 +215,7 @@ pub fn render_one(root: Option<&Path>, file: &Path, plugins: &super::plugins::Pl
     };
     if let Some(entry) = project.inventory.by_source(&file_abs) {
         if entry.kind == EntryKind::Copy {
-            return match std::fs::read(&file_abs) {
+            return match crate::workspace::vfs::read_file_bytes(&file_abs) {
                 Ok(bytes) => {
                     let _ = std::io::stdout().write_all(&bytes);
                     EXIT_OK

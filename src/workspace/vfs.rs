@@ -27,6 +27,12 @@ impl Vfs for DiskVfs {
 /// regular files are read (a FIFO would block forever, `/dev/zero` never ends), and the size
 /// limit applies to the bytes actually read, not to what the metadata claimed.
 pub fn read_text_file(path: &Path) -> io::Result<String> {
+    read_file_bytes(path).and_then(decode_utf8)
+}
+
+/// The bytes of a regular file of at most [`MAX_FILE_BYTES`] (verbatim copies may be
+/// binary); the same refusals as [`read_text_file`].
+pub fn read_file_bytes(path: &Path) -> io::Result<Vec<u8>> {
     use std::io::Read;
     let meta = std::fs::metadata(path)?;
     if meta.is_dir() {
@@ -45,7 +51,7 @@ pub fn read_text_file(path: &Path) -> io::Result<String> {
     if bytes.len() as u64 > MAX_FILE_BYTES {
         return Err(too_big(bytes.len() as u64));
     }
-    decode_utf8(bytes)
+    Ok(bytes)
 }
 
 fn too_big(len: u64) -> io::Error {
