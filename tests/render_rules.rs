@@ -466,3 +466,16 @@ fn special_files_among_the_inputs_are_refused_not_read() {
     assert!(err.contains("zero.bin") && err.contains("not a regular file"), "{err}");
     assert_ne!(code, 0, "a file that could not be copied fails the render");
 }
+
+/// What `render` rejects, `check` reports: a template that is a link to `/dev/zero`.
+#[test]
+fn check_reports_a_template_render_cannot_read() {
+    let fx = format!("{}\n//- /config.yaml\nname: x\n//- /templates/a.yaml.j2\nname: #{{ name }}#\n", config(""));
+    let r = repo(&fx);
+    std::os::unix::fs::symlink("/dev/zero", r.path().join("templates/zero.yaml.j2")).unwrap();
+    let (render_code, _, render_err) = render_tree(r.path());
+    assert_ne!(render_code, 0, "{render_err}");
+    let (code, stdout, err) = run_cli(&["check", "--root", r.path().to_str().unwrap(), "--format", "json"], r.path());
+    assert_eq!(code, 1, "{err}");
+    assert_eq!(report_tuples(&stdout), vec![("templates/zero.yaml.j2".to_string(), 1, "error".to_string(), "render-error".to_string())]);
+}

@@ -120,7 +120,9 @@ fn file_reports(
     rules: &HashMap<String, String>,
     committed: bool,
 ) -> Vec<Report> {
-    let Some(text) = pa.text(file) else { return Vec::new() };
+    // A file that cannot be read (not UTF-8, too large, not a regular file) still gets its
+    // diagnostics, at the top: what `render` rejects, `check` reports.
+    let text = pa.text(file).unwrap_or_default();
     file_diagnostics(pa, file, Some(index))
         .into_iter()
         .map(|d| if committed { exposed_by_commit(d) } else { d })

@@ -148,7 +148,8 @@ enum WriteOutcome {
 /// A verbatim copy, read through vfs (a FIFO or a link to `/dev/zero` among the inputs must
 /// not hang), keeping the source's permission bits as `fs::copy` would.
 fn copy_verbatim(source: &Path, target: &Path) -> std::io::Result<()> {
-    let bytes = crate::workspace::vfs::read_file_bytes(source)?;
+    let bytes = crate::workspace::vfs::read_file_bytes(source)
+        .map_err(|e| std::io::Error::new(e.kind(), format!("cannot read {}: {e}", source.display())))?;
     std::fs::write(target, bytes)?;
     std::fs::set_permissions(target, std::fs::metadata(source)?.permissions())
 }
