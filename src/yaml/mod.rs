@@ -244,13 +244,9 @@ impl RepoIndex {
     }
 
     /// Whether some Secret is called `name`, or made under a name pattern (`${APP}-app`)
-    /// that fits it; `skip` leaves out one file's definitions.
-    pub fn has_secret_matching(&self, name: &str, skip: &Path) -> bool {
-        self.secrets_named(name).any(|s| s.file != skip)
-            || self
-                .secrets
-                .iter()
-                .any(|s| s.file != skip && secret_creators::is_pattern(&s.name) && secret_creators::name_matches(&s.name, name))
+    /// that fits it and that `keep` accepts; `skip` leaves out one file's definitions.
+    pub fn has_secret_matching(&self, name: &str, skip: &Path, keep: impl Fn(&str) -> bool) -> bool {
+        self.secrets_named(name).any(|s| s.file != skip) || self.secrets.iter().any(|s| s.file != skip && pattern_fits(s, name, &keep))
     }
 
     /// The Secrets named `name`.
@@ -385,6 +381,11 @@ pub(crate) struct Known<'a> {
     file: &'a Path,
 }
 
+/// Whether `def` is a name pattern that `keep` accepts and `name` fits.
+fn pattern_fits(def: &NamedDef, name: &str, keep: &impl Fn(&str) -> bool) -> bool {
+    secret_creators::is_pattern(&def.name) && keep(&def.name) && secret_creators::name_matches(&def.name, name)
+}
+
 impl<'a> Known<'a> {
     fn new(index: &'a RepoIndex, local: &'a FileFacts, file: &'a Path) -> Self {
         Known { gateways: index.gateways.iter().filter(|g| g.file != file).chain(&local.gateways).collect(), index, local, file }
@@ -403,12 +404,8 @@ impl<'a> Known<'a> {
 
     /// Whether some Secret is called `name`, counting only name patterns `keep` accepts.
     fn has_secret_where(&self, name: &str, keep: impl Fn(&str) -> bool) -> bool {
-        let fits = |s: &NamedDef| {
-            s.name == name || (secret_creators::is_pattern(&s.name) && keep(&s.name) && secret_creators::name_matches(&s.name, name))
-        };
-        self.local.secrets.iter().any(fits) || self.index.secrets_named(name).any(|s| s.file != self.file) || {
-            self.index.secrets.iter().any(|s| s.file != self.file && fits(s))
-        }
+        self.local.secrets.iter().any(|s| s.name == name || pattern_fits(s, name, &keep))
+            || self.index.has_secret_matching(name, self.file, &keep)
     }
 
     /// The Flux sources called `name`.

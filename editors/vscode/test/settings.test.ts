@@ -11,16 +11,19 @@ import {
   toServerSettings,
 } from '../src/lib/settings';
 
+/** What a user who configured nothing (or only bad values) gets. */
+const DEFAULTS = {
+  serverPath: '',
+  showSecrets: false,
+  rules: {},
+  trace: 'off',
+  pluginsRun: 'ask',
+  pluginsPython: '',
+};
+
 test('defaults when nothing is configured', () => {
   const { settings, warnings } = readSettings(() => undefined);
-  assert.deepEqual(settings, {
-    serverPath: '',
-    showSecrets: false,
-    rules: {},
-    trace: 'off',
-    pluginsRun: 'ask',
-    pluginsPython: '',
-  });
+  assert.deepEqual(settings, DEFAULTS);
   assert.deepEqual(warnings, []);
 });
 
@@ -114,14 +117,7 @@ test('wrong types fall back to defaults with warnings', () => {
       trace: { server: 'everything' },
     }),
   );
-  assert.deepEqual(settings, {
-    serverPath: '',
-    showSecrets: false,
-    rules: {},
-    trace: 'off',
-    pluginsRun: 'ask',
-    pluginsPython: '',
-  });
+  assert.deepEqual(settings, DEFAULTS);
   assert.equal(warnings.length, 4);
 });
 
