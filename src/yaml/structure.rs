@@ -139,9 +139,10 @@ pub fn cursor_context(text: &str, offset: usize) -> Option<CursorContext> {
         return None;
     }
     let document = document_index(text, line.start);
-    let (path, at, siblings) = match typing_key(text, &line, offset) {
+    let tree = parse_tree(text)?;
+    let (path, at, siblings) = match typing_key(&tree, text, &line, offset) {
         Some(probe) => resolve_probe(text, &line, probe)?,
-        None => resolve_written(text, &line, offset)?,
+        None => resolve_written(tree, text, &line, offset)?,
     };
     Some(CursorContext { document, path, at, siblings })
 }
@@ -202,14 +203,12 @@ struct Probe {
 /// Whether the cursor's line is a key being typed (see [`CursorAt::NewKey`]); `None` for a
 /// written `key:`, a flow collection, a quoted scalar, or a list item holding a scalar that
 /// parses as one.
-fn typing_key(text: &str, line: &Line, offset: usize) -> Option<Probe> {
+fn typing_key(tree: &Tree, text: &str, line: &Line, offset: usize) -> Option<Probe> {
     let content = &text[line.start..line.end];
     // Inside a block scalar, a multi-line string or flow collection begun above: a value.
-    if let Some(tree) = parse_tree(text) {
-        let first = if content.trim().is_empty() { offset } else { line.start + (content.len() - content.trim_start().len()) };
-        if continues_from_above(&tree, first, line.start) {
-            return None;
-        }
+    let first = if content.trim().is_empty() { offset } else { line.start + (content.len() - content.trim_start().len()) };
+    if continues_from_above(tree, first, line.start) {
+        return None;
     }
     let mut rest = line.start;
     // Skip the indentation and `- ` markers.
@@ -243,7 +242,7 @@ fn typing_key(text: &str, line: &Line, offset: usize) -> Option<Probe> {
         return None;
     }
     let dashed = text[line.start..rest].contains('-');
-    if dashed && written_is_clean_value(text, offset) {
+    if dashed && matches!(lookup_written(tree, text, offset), Some((_, CursorAt::Value { .. }, _))) {
         return None; // `- item` in a list of scalars
     }
     Some(Probe { word: TextRange::new(rest, word_end), at: word_end, insert: ":", key_start: rest })
@@ -270,19 +269,18 @@ fn continues_from_above(tree: &Tree, pos: usize, line_start: usize) -> bool {
     }
 }
 
-fn written_is_clean_value(text: &str, offset: usize) -> bool {
-    let Some(tree) = parse_tree(text) else { return false };
-    matches!(lookup_written(&tree, text, offset), Some((_, CursorAt::Value { .. }, _)))
-}
-
 type Found = (Vec<PathSegment>, CursorAt, Vec<KeyEntry>);
 
 /// The cursor on written text: the parse as it is, then repaired round by round.
-fn resolve_written(text: &str, line: &Line, offset: usize) -> Option<Found> {
+fn resolve_written(first: Tree, text: &str, line: &Line, offset: usize) -> Option<Found> {
     let mut work = text.to_string();
     let mut value_blanked = false;
+    let mut parsed = Some(first);
     for _ in 0..MAX_REPAIRS {
-        let tree = parse_tree(&work)?;
+        let tree = match parsed.take() {
+            Some(t) => t,
+            None => parse_tree(&work)?,
+        };
         if let Some(found) = lookup_written(&tree, &work, offset) {
             return Some(finish_written(text, line, offset, found, value_blanked));
         }
