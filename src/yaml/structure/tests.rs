@@ -286,3 +286,29 @@ fn half_typed_keys_land_in_their_mapping() {
     }
     assert!(checked > 100, "{checked}");
 }
+
+/// Reparsing from a previous tree (the cache's incremental path) gives the tree a fresh
+/// parse gives, through edits that break and mend the text.
+#[test]
+fn incremental_parse_matches_a_fresh_one() {
+    let mut text = HR.to_string();
+    let mut tree = parse_fresh(&text, None).unwrap();
+    let edits: [(&str, &str); 6] = [
+        ("[--a, --b]", "[--a, --b"),
+        ("    route:", "    rou"),
+        ("rou\n", "route:\n"),
+        ("\"1.0\"", "\"1.0"),
+        ("--b\n", "--b]\n"),
+        ("\"1.0}", "\"1.0\"}"),
+    ];
+    for (from, to) in edits {
+        let next = text.replacen(from, to, 1);
+        assert_ne!(next, text, "{from}");
+        let incremental = reparse(&text, &tree, &next).unwrap();
+        let fresh = parse_fresh(&next, None).unwrap();
+        assert_eq!(incremental.root_node().to_sexp(), fresh.root_node().to_sexp(), "after {from:?} → {to:?}");
+        text = next;
+        tree = incremental;
+    }
+    assert_eq!(text, HR, "the edits mend the text again");
+}
