@@ -125,3 +125,29 @@ spec:
     let md = c.hover_text(&p, at);
     assert!(md.starts_with("Gateway `internal` in namespace `network`"), "{md}");
 }
+
+#[test]
+fn the_outline_and_folds_of_a_broken_file_stay() {
+    let f = Fixture::project(&[DATA, fixture_file("/kubernetes/apps/echo/helmrelease.yaml", HELMRELEASE).as_str()].concat());
+    let p = f.path("kubernetes/apps/echo/helmrelease.yaml");
+    let mut c = f.start();
+    c.did_open(&p, HELMRELEASE);
+    c.wait_diagnostics(&uri(&p), |d| d.iter().any(|x| x["code"] == "invalid-yaml"));
+    let syms = c.ok("textDocument/documentSymbol", serde_json::json!({"textDocument": {"uri": uri(&p)}}));
+    let names =
+        |v: &serde_json::Value| -> Vec<String> { v.as_array().unwrap().iter().map(|s| s["name"].as_str().unwrap().to_string()).collect() };
+    assert_eq!(names(&syms), vec!["apiVersion", "kind", "metadata", "spec"]);
+    let spec = &syms[3];
+    assert_eq!(names(&spec["children"]), vec!["chart", "values"]);
+    let values = &spec["children"][1];
+    assert_eq!(names(&values["children"]), vec!["controllers", "route"], "the key after the broken line is kept");
+    let refs = &values["children"][1]["children"][0]["children"][0];
+    assert_eq!(refs["name"], "parentRefs");
+    assert_eq!(refs["children"][0]["detail"], "internal", "an item is known by its name");
+    assert_eq!(refs["selectionRange"]["start"]["line"], 20);
+    let folds = c.ok("textDocument/foldingRange", serde_json::json!({"textDocument": {"uri": uri(&p)}}));
+    let spans: Vec<(u64, u64)> =
+        folds.as_array().unwrap().iter().map(|f| (f["startLine"].as_u64().unwrap(), f["endLine"].as_u64().unwrap())).collect();
+    assert!(spans.contains(&(4, 22)), "spec: {spans:?}");
+    assert!(spans.contains(&(18, 22)), "route: {spans:?}");
+}

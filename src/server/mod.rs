@@ -1245,6 +1245,7 @@ impl LanguageServer for Backend {
                         ide::symbols::SymbolKind::Key => SymbolKind::KEY,
                         ide::symbols::SymbolKind::Block => SymbolKind::NAMESPACE,
                         ide::symbols::SymbolKind::Variable => SymbolKind::VARIABLE,
+                        ide::symbols::SymbolKind::Document => SymbolKind::MODULE,
                     },
                     tags: None,
                     deprecated: None,

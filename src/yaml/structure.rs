@@ -232,7 +232,7 @@ fn is_marker_line(line: &str) -> bool {
 
 /// `---` lines before `line_start`, the first one not counted when only comments,
 /// directives and blank lines precede it.
-fn document_index(text: &str, line_start: usize) -> usize {
+pub(crate) fn document_index(text: &str, line_start: usize) -> usize {
     let mut count = 0;
     let mut content_seen = false;
     for l in text[..line_start].lines() {
