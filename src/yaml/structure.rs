@@ -196,17 +196,25 @@ pub fn cursor_context(text: &str, offset: usize) -> Option<CursorContext> {
     if is_marker_line(&text[line.start..line.end]) {
         return None;
     }
-    if comment_start(&text[line.start..offset]).is_some() {
-        return None;
-    }
     let document = document_index(text, line.start);
     let tree = parse_tree(text)?;
+    // In a comment (a `#` inside a block scalar is text, not a comment).
+    if comment_start(&text[line.start..offset]).is_some() && !in_block_scalar(&tree, offset) {
+        return None;
+    }
     let probe = typing_key(&tree, text, &line, offset);
     let (path, at, siblings) = match probe {
         Some(probe) => resolve_probe(tree, text, &line, probe)?,
         None => resolve_written(tree, text, &line, offset)?,
     };
     Some(CursorContext { document, path, at, siblings })
+}
+
+/// Whether `offset` (or the byte before it: the cursor at a line's end) is in a block scalar.
+fn in_block_scalar(tree: &Tree, offset: usize) -> bool {
+    [offset, offset.saturating_sub(1)]
+        .into_iter()
+        .any(|o| tree.root_node().descendant_for_byte_range(o, o).is_some_and(|n| ancestors(n).any(|a| a.kind() == "block_scalar")))
 }
 
 /// The cursor's line.

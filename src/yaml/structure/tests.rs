@@ -85,6 +85,7 @@ fn keys_values_and_items_in_clean_yaml() {
     assert_eq!(describe("a: 1\n---\nb:\n  - x: $0\n"), "1 .b[0].x value '' []");
     assert_eq!(describe("# c\n---\nb: v$0\n"), "0 .b value 'v' []");
     assert_eq!(describe("a: 1 # note$0\n"), "none");
+    assert_eq!(describe("a: |\n  # not a comment$0\nb: 1\n"), "0 .a value '|\n  # not a comment' [b]");
 }
 
 #[test]
