@@ -151,3 +151,26 @@ fn the_outline_and_folds_of_a_broken_file_stay() {
     assert!(spans.contains(&(4, 22)), "spec: {spans:?}");
     assert!(spans.contains(&(18, 22)), "route: {spans:?}");
 }
+
+#[test]
+fn expand_selection_grows_through_the_yaml_structure_of_a_broken_file() {
+    let f = Fixture::project(&[DATA, fixture_file("/kubernetes/apps/echo/helmrelease.yaml", HELMRELEASE).as_str()].concat());
+    let p = f.path("kubernetes/apps/echo/helmrelease.yaml");
+    let mut c = f.start();
+    c.did_open(&p, HELMRELEASE);
+    let at = pos_of(HELMRELEASE, "- name: internal", "- name: ".len() + 2);
+    let r = c.ok(
+        "textDocument/selectionRange",
+        serde_json::json!({"textDocument": {"uri": uri(&p)}, "positions": [{"line": at.0, "character": at.1}]}),
+    );
+    let mut texts = Vec::new();
+    let mut cur = &r[0];
+    while !cur.is_null() {
+        texts.push(range_text(HELMRELEASE, &cur["range"]).to_string());
+        cur = &cur["parent"];
+    }
+    assert_eq!(texts[0], "internal");
+    assert_eq!(texts[1], "name: internal");
+    assert!(texts.iter().any(|t| t.starts_with("parentRefs:") && t.ends_with("namespace: network")), "{texts:#?}");
+    assert_eq!(texts.last().unwrap(), HELMRELEASE.trim_end(), "the document last");
+}

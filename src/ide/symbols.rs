@@ -210,6 +210,38 @@ pub fn folding_ranges(analysis: &Analysis, path: &Path) -> Vec<Range<usize>> {
     }
 }
 
+/// *Expand Selection* ranges at `offset`, innermost first: YAML structure from the tolerant
+/// tree; in a template its literal YAML, starting with the tag under the cursor.
+pub fn selection_ranges(analysis: &Analysis, path: &Path, offset: usize) -> Vec<Range<usize>> {
+    let Some(pa) = analysis.project_for(path) else { return Vec::new() };
+    let Some(text) = pa.text(path) else { return Vec::new() };
+    let mut out: Vec<Range<usize>> = Vec::new();
+    let yaml = match pa.role(path) {
+        FileRole::Template { .. } => {
+            let tokens = lex(&text, pa.syntax());
+            if let Some(t) = tokens.iter().find(|t| t.is_tag() && t.span.start <= offset && offset <= t.span.end) {
+                if t.inner.start <= offset && offset <= t.inner.end && !text[t.inner.clone()].trim().is_empty() {
+                    let inner = &text[t.inner.clone()];
+                    let lead = inner.len() - inner.trim_start().len();
+                    out.push(t.inner.start + lead..t.inner.start + lead + inner.trim().len());
+                }
+                out.push(t.span.clone());
+            }
+            super::template_as_yaml(&text, &tokens)
+        }
+        _ if is_yaml(path) => text.to_string(),
+        _ => return Vec::new(),
+    };
+    for r in crate::yaml::outline::selection_ranges(&yaml, offset) {
+        let r = r.start..r.end;
+        // Only ranges that grow: a blanked tag's YAML scalar may be narrower than the tag.
+        if out.last().is_none_or(|l| r.start <= l.start && l.end <= r.end && *l != r) {
+            out.push(r);
+        }
+    }
+    out
+}
+
 /// Include paths as links to the partial they resolve to.
 pub fn document_links(analysis: &Analysis, path: &Path) -> Vec<(Range<usize>, PathBuf)> {
     let Some(pa) = analysis.project_for(path) else { return Vec::new() };

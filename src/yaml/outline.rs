@@ -179,6 +179,43 @@ fn document_name(entries: &[OutlineEntry]) -> Option<String> {
     })
 }
 
+/// Ranges around `offset` for *Expand Selection*, innermost first: the scalar, its
+/// `key: value`, the mapping, the enclosing `key: value`, … up to the document. Read from
+/// the tolerant tree, so a syntax error elsewhere leaves them intact.
+pub fn selection_ranges(text: &str, offset: usize) -> Vec<TextRange> {
+    let Some(tree) = parse_tree(text) else { return Vec::new() };
+    let offset = offset.min(text.len());
+    let root = tree.root_node();
+    let Some(mut node) = root.descendant_for_byte_range(offset, offset) else { return Vec::new() };
+    // The cursor right after a word belongs to the word.
+    if offset > 0 && !node.is_named() || node.kind() == "block_mapping" || node.kind() == "block_sequence" {
+        if let Some(prev) = root.descendant_for_byte_range(offset - 1, offset - 1).filter(|n| n.end_byte() == offset) {
+            node = prev;
+        }
+    }
+    let mut out: Vec<TextRange> = Vec::new();
+    for n in std::iter::successors(Some(node), |n| n.parent()).take(MAX_DEPTH * 8) {
+        if matches!(n.kind(), "stream" | "comment") || (!n.is_named() && !n.is_error()) {
+            continue;
+        }
+        let r = trimmed(text, range(n));
+        if r.is_empty() || out.last().is_some_and(|l| *l == r) {
+            continue;
+        }
+        if out.last().is_some_and(|l| !(r.start <= l.start && l.end <= r.end)) {
+            continue; // each range contains the previous one
+        }
+        out.push(r);
+    }
+    out
+}
+
+/// `r` without trailing line breaks and blanks (a block node's range runs to the next line).
+fn trimmed(text: &str, r: TextRange) -> TextRange {
+    let s = text.get(r.start..r.end).unwrap_or_default();
+    TextRange::new(r.start, r.start + s.trim_end().len())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -188,6 +225,19 @@ mod tests {
     }
 
     const HR: &str = "apiVersion: v2\nkind: HelmRelease\nmetadata:\n  name: echo\nspec:\n  values:\n    args: [--a, --b]\n    route:\n      app:\n        parentRefs:\n          - name: internal\n            namespace: network\n";
+
+    #[test]
+    fn selection_grows_from_the_scalar_to_the_document() {
+        let broken = HR.replace("[--a, --b]", "[--a, --b");
+        let at = broken.find("internal").unwrap() + 2;
+        let texts: Vec<&str> = selection_ranges(&broken, at).iter().map(|r| &broken[r.start..r.end]).collect();
+        assert_eq!(texts[0], "internal");
+        assert_eq!(texts[1], "name: internal");
+        assert_eq!(texts[2], "name: internal\n            namespace: network");
+        assert!(texts.contains(&"parentRefs:\n          - name: internal\n            namespace: network"), "{texts:#?}");
+        assert_eq!(*texts.last().unwrap(), broken.trim_end());
+        assert!(selection_ranges("", 0).is_empty());
+    }
 
     #[test]
     fn keys_items_and_details() {
