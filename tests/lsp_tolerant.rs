@@ -174,3 +174,28 @@ fn expand_selection_grows_through_the_yaml_structure_of_a_broken_file() {
     assert!(texts.iter().any(|t| t.starts_with("parentRefs:") && t.ends_with("namespace: network")), "{texts:#?}");
     assert_eq!(texts.last().unwrap(), HELMRELEASE.trim_end(), "the document last");
 }
+
+#[test]
+fn expand_selection_in_a_template_starts_at_the_tag() {
+    let tpl = "metadata:\n  name: #{ cluster_name }#\nspec:\n  hostnames: [\"#{ cluster_name }#.example.com\"\n";
+    let f = Fixture::project(&[DATA, fixture_file("/bootstrap/templates/kubernetes/apps/echo/route.yaml.j2", tpl).as_str()].concat());
+    let p = f.path("bootstrap/templates/kubernetes/apps/echo/route.yaml.j2");
+    let mut c = f.start();
+    c.did_open(&p, tpl);
+    let at = pos_of(tpl, "cluster_name }#", 3);
+    let r = c.ok(
+        "textDocument/selectionRange",
+        serde_json::json!({"textDocument": {"uri": uri(&p)}, "positions": [{"line": at.0, "character": at.1}]}),
+    );
+    let mut texts = Vec::new();
+    let mut cur = &r[0];
+    while !cur.is_null() {
+        texts.push(range_text(tpl, &cur["range"]).to_string());
+        cur = &cur["parent"];
+    }
+    assert_eq!(
+        texts[..4],
+        ["cluster_name", "#{ cluster_name }#", "name: #{ cluster_name }#", "metadata:\n  name: #{ cluster_name }#"],
+        "{texts:#?}"
+    );
+}

@@ -227,7 +227,16 @@ pub fn selection_ranges(analysis: &Analysis, path: &Path, offset: usize) -> Vec<
                 }
                 out.push(t.span.clone());
             }
-            super::template_as_yaml(&text, &tokens)
+            let mut yaml = super::template_as_yaml(&text, &tokens).into_bytes();
+            // A `#{ }#` after other text on its line is part of a value (`host: #{ d }#.x`):
+            // letters in its place keep it inside that value's range.
+            for t in tokens.iter().filter(|t| t.kind == TokenKind::Variable) {
+                let line_start = text[..t.span.start].rfind('\n').map_or(0, |i| i + 1);
+                if !text[line_start..t.span.start].trim().is_empty() && !text[t.span.clone()].contains('\n') {
+                    yaml[t.span.clone()].fill(b'x');
+                }
+            }
+            String::from_utf8(yaml).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
         }
         _ if is_yaml(path) => text.to_string(),
         _ => return Vec::new(),
