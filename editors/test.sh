@@ -209,7 +209,8 @@ node_ok() {
 }
 
 # The real VS Code test (e2e/run.mjs): code-server + chromium + puppeteer-core,
-# installed once by e2e/setup.sh under .cache/editors/e2e; the platform .vsix
+# installed once by e2e/setup.sh under .cache/editors/e2e (or $HOMELAB_E2E_CACHE,
+# e.g. a folder that outlives the clone); the platform .vsix
 # (bundled server) installed into it; one corpus (HOMELAB_E2E_CORPUS, default
 # cluster-template-yaml or the first corpus). Output, logs and screenshots of
 # failures go to HOMELAB_E2E_OUT (default: vscode-e2e in the cargo target dir).
@@ -233,7 +234,7 @@ vscode_e2e() {
   fi
   local e2e_env="$cache/e2e.env"
   step "vscode: real VS Code test setup (chromium, Node 24, code-server, puppeteer-core; cached)" \
-    bash -c "'$here/vscode/e2e/setup.sh' '$cache/e2e' >'$e2e_env'" || return
+    bash -c "'$here/vscode/e2e/setup.sh' '${HOMELAB_E2E_CACHE:-$cache/e2e}' >'$e2e_env'" || return
   local out=${HOMELAB_E2E_OUT:-$(cd "$root" && realpath -m "${CARGO_TARGET_DIR:-target}")/vscode-e2e}
   local t0=$SECONDS status=0
   # shellcheck disable=SC1090
