@@ -98,8 +98,12 @@ const settings = {
   'homelabLsp.plugins.run': 'never',
   ...(opt.server ? { 'homelabLsp.server.path': path.resolve(opt.server) } : {}),
 };
-fs.mkdirSync(path.join(userData, 'User'), { recursive: true });
-fs.writeFileSync(path.join(userData, 'User', 'settings.json'), JSON.stringify(settings, null, 2));
+// code-server's window is a remote one: machine-scoped settings (homelabLsp.server.path
+// is machine-overridable) count only in the remote's Machine settings, the rest in User.
+for (const scope of ['User', 'Machine']) {
+  fs.mkdirSync(path.join(userData, scope), { recursive: true });
+  fs.writeFileSync(path.join(userData, scope, 'settings.json'), JSON.stringify(settings, null, 2));
+}
 
 const common = ['--user-data-dir', userData, '--extensions-dir', extensions];
 log(`  installing ${opt.vsix}`);
@@ -342,7 +346,7 @@ await check(`hover on ${t.ident} shows its value and the rendered line`, async (
     return await until('a hover', () => dom((v, w) => {
       const h = [...document.querySelectorAll('.monaco-hover')].find((e) => e.offsetParent !== null && e.textContent.trim() !== '');
       const s = h?.textContent ?? '';
-      return s.includes(v) && s.includes(w) ? s : (s ? `hover: ${s}` && null : null);
+      return s.includes(v) && s.includes(w) ? s : null;
     }, t.value, want), 3000).catch(() => null);
   }, STARTUP_MS, 1000);
   await page.keyboard.press('Escape');
