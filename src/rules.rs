@@ -44,6 +44,13 @@ pub const RULES: &[Rule] = &[
     rule("missing-include", Error, "", "An `include` whose target is found in none of the makejinja inputs."),
     rule("render-error", Error, "", "The template fails to render with the current data."),
     rule("invalid-yaml", Error, "", "The rendered output (or a plain YAML file) is not valid YAML."),
+    rule(
+        "schema-violation",
+        Error,
+        "warning for a key the schema does not list: the API server drops unknown fields",
+        "A value the document's JSON schema rejects (type, enum, pattern, required key), from its `$schema` modeline, a `[[schemas]]` glob or its `apiVersion`/`kind`; templates are checked on their rendered output.",
+    ),
+    rule("schema-error", Info, "", "A document's schema that cannot be used (not JSON, a broken `$ref`): the document is not validated."),
     rule("missing-parent-refs", Error, "", "An HTTPRoute without `parentRefs` (it never routes)."),
     rule("unknown-gateway", Error, "", "A `parentRefs` entry naming a Gateway that is not defined in the repository."),
     rule("tailscale-ingress-class", Warning, "", "An Ingress meant for Tailscale that does not use the `tailscale` ingress class."),

@@ -41,7 +41,8 @@ return {
         -- the server's default. Codes:
         -- template-syntax, undefined-variable, unknown-filter,
         -- unknown-function, missing-include, render-error,
-        -- invalid-yaml, missing-parent-refs, unknown-gateway,
+        -- invalid-yaml, schema-violation, schema-error,
+        -- missing-parent-refs, unknown-gateway,
         -- tailscale-ingress-class, plaintext-secret,
         -- inline-credential, committed-secret, unknown-secret-ref,
         -- unknown-source-ref, generated-file, drift, data-error,

@@ -16,6 +16,8 @@ export const RULE_CODES = [
   'missing-include',
   'render-error',
   'invalid-yaml',
+  'schema-violation',
+  'schema-error',
   'missing-parent-refs',
   'unknown-gateway',
   'tailscale-ingress-class',
