@@ -50,6 +50,12 @@ pub const RULES: &[Rule] = &[
         "warning for a key the schema does not list: the API server drops unknown fields",
         "A value the document's JSON schema rejects (type, enum, pattern, required key), from its `$schema` modeline, a `[[schemas]]` glob or its `apiVersion`/`kind`; templates are checked on their rendered output.",
     ),
+    rule(
+        "schema-mismatch",
+        Warning,
+        "",
+        "A `$schema` modeline naming the CRD schema of another kind (copied from a neighbour file); the document is checked against its own kind's schema.",
+    ),
     rule("schema-error", Info, "", "A document's schema that cannot be used (not JSON, a broken `$ref`): the document is not validated."),
     rule("missing-parent-refs", Error, "", "An HTTPRoute without `parentRefs` (it never routes)."),
     rule("unknown-gateway", Error, "", "A `parentRefs` entry naming a Gateway that is not defined in the repository."),

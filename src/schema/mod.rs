@@ -31,18 +31,23 @@ pub struct Overrides {
 }
 
 /// The fetch options of a project: defaults, then the repo config, then the overrides.
+///
+/// Between the two sit `HOMELAB_LSP_SCHEMA_MIRROR` (`PREFIX=URL`, several separated by
+/// spaces) and `HOMELAB_LSP_SCHEMA_CACHE`, for CI and proxies that set the environment once.
 pub fn fetch_options(repo: &RepoConfig, o: &Overrides) -> fetch::FetchOptions {
     let mut opts = fetch::FetchOptions::default();
     if let Some(off) = o.offline.or(repo.offline) {
         opts.offline = off;
     }
-    if let Some(dir) = o.cache_dir.clone().or_else(|| repo.cache_dir.clone()) {
+    let env_cache = std::env::var_os("HOMELAB_LSP_SCHEMA_CACHE").filter(|v| !v.is_empty()).map(PathBuf::from);
+    if let Some(dir) = o.cache_dir.clone().or(env_cache).or_else(|| repo.cache_dir.clone()) {
         opts.cache_dir = Some(dir);
     }
     opts.mirrors = o.mirrors.clone();
-    for (from, to) in &repo.mirrors {
-        if !opts.mirrors.iter().any(|(f, _)| f == from) {
-            opts.mirrors.push((from.clone(), to.clone()));
+    let env_mirrors = std::env::var("HOMELAB_LSP_SCHEMA_MIRROR").unwrap_or_default();
+    for (from, to) in env_mirrors.split_whitespace().filter_map(|m| parse_mirror(m).ok()).chain(repo.mirrors.iter().cloned()) {
+        if !opts.mirrors.iter().any(|(f, _)| *f == from) {
+            opts.mirrors.push((from, to));
         }
     }
     opts

@@ -46,14 +46,45 @@ pub fn validate_stream(
         }
         let api = doc.path_str(root, &["apiVersion"]).unwrap_or("");
         let kind = doc.path_str(root, &["kind"]).unwrap_or("");
-        let Some(resolved) = resolver.resolve(region, file, rel, api, kind) else { continue };
+        let Some(mut resolved) = resolver.resolve(region, file, rel, api, kind) else { continue };
+        if let Some(own) = other_kinds_schema(&resolved, api, kind) {
+            // A modeline copied from a neighbour file: say so once and check the document
+            // against its own kind's schema, not against the other kind's.
+            let range = modeline_range(text, region_start, region).unwrap_or_else(|| first_key(doc, root));
+            let named = resolved.url.rsplit('/').next().unwrap_or("").trim_end_matches(".json").to_string();
+            out.findings.push(Finding {
+                code: "schema-mismatch",
+                severity: Severity::Warning,
+                range,
+                message: format!(
+                    "the $schema modeline names the schema of `{named}`, but this document is a {kind} ({api}); its own schema is {own}"
+                ),
+                related: Vec::new(),
+                fixes: vec![crate::yaml::Fix {
+                    title: format!("Point the modeline at the {kind} schema"),
+                    edits: text
+                        .get(range.start..range.end)
+                        .and_then(|l| {
+                            l.find(&resolved.url).map(|i| crate::yaml::TextEdit {
+                                range: TextRange::new(range.start + i, range.start + i + resolved.url.len()),
+                                new_text: own.clone(),
+                            })
+                        })
+                        .into_iter()
+                        .collect(),
+                }],
+            });
+            resolved = super::resolve::Resolved { url: own, origin: super::resolve::Origin::Kind };
+        }
         // SOPS-encrypted documents hold ciphertext where the schema wants values; Flux
         // decrypts before applying.
         if doc.get(root, "sops").is_some_and(|s| doc.is_mapping(s)) {
             continue;
         }
         match store.get(&resolved.url) {
-            Entry::Ready(c) => out.findings.extend(validate_doc(doc, root, &c)),
+            // A schema found by apiVersion/kind may be older than the CRD the cluster runs (a
+            // field added since): unknown keys are only reported against a schema the user chose.
+            Entry::Ready(c) => out.findings.extend(validate_doc(doc, root, &c, resolved.origin != super::resolve::Origin::Kind)),
             Entry::Pending => out.pending = true,
             Entry::Broken(why) => {
                 let line = modeline_range(text, region_start, region).unwrap_or_else(|| first_key(doc, root));
@@ -70,6 +101,30 @@ pub fn validate_stream(
         }
     }
     out
+}
+
+/// When a modeline names a CRD schema (`…/{group}/{kind}_{version}.json`) of another kind
+/// than the document's, the URL of the document's own schema.
+fn other_kinds_schema(resolved: &super::resolve::Resolved, api: &str, kind: &str) -> Option<String> {
+    if resolved.origin != super::resolve::Origin::Modeline || kind.is_empty() || api.is_empty() {
+        return None;
+    }
+    let name = resolved.url.rsplit('/').next()?.strip_suffix(".json")?;
+    let (named_kind, version) = name.rsplit_once('_')?;
+    let crd_shaped =
+        !named_kind.is_empty() && version.starts_with('v') && named_kind.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit());
+    if !crd_shaped || named_kind == kind.to_ascii_lowercase() {
+        return None;
+    }
+    // Same layout for the document's own kind: the modeline's URL with its file name replaced.
+    let own_version = api.rsplit('/').next()?.to_ascii_lowercase();
+    let dir = resolved.url.rsplit_once('/')?.0;
+    let group = api.rsplit_once('/').map(|(g, _)| g.to_ascii_lowercase()).unwrap_or_default();
+    let dir = match dir.rsplit_once('/') {
+        Some((host, last)) if last.contains('.') && !group.is_empty() => format!("{host}/{group}"),
+        _ => dir.to_string(),
+    };
+    Some(format!("{dir}/{}_{own_version}.json", kind.to_ascii_lowercase()))
 }
 
 /// The modeline comment's range, when the region has one.
@@ -91,7 +146,7 @@ fn first_key(doc: &Document, root: NodeId) -> TextRange {
 }
 
 /// The findings of one document against one schema.
-pub fn validate_doc(doc: &Document, root: NodeId, c: &Compiled) -> Vec<Finding> {
+pub fn validate_doc(doc: &Document, root: NodeId, c: &Compiled, report_unknown: bool) -> Vec<Finding> {
     let instance = to_json(doc, root, 0);
     let mut out = Vec::new();
     let schema_name = c.url.rsplit('/').next().unwrap_or(&c.url);
@@ -111,6 +166,7 @@ pub fn validate_doc(doc: &Document, root: NodeId, c: &Compiled) -> Vec<Finding> 
             None => format!("{m} (schema {schema_name})"),
         };
         match err.kind() {
+            jsonschema::error::ValidationErrorKind::AdditionalProperties { .. } if !report_unknown => {}
             jsonschema::error::ValidationErrorKind::AdditionalProperties { unexpected } => {
                 let allowed = allowed_keys(c, &segs);
                 for key in unexpected {

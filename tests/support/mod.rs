@@ -22,6 +22,26 @@ pub fn corpora_dir() -> Option<PathBuf> {
     }
 }
 
+/// The shared schema store (`HOST/PATH` files): `HOMELAB_LSP_SCHEMAS`, else `../shared/schemas`.
+pub fn schemas_dir() -> Option<PathBuf> {
+    let dir = match std::env::var_os("HOMELAB_LSP_SCHEMAS") {
+        Some(d) => PathBuf::from(d),
+        None => Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/schemas"),
+    };
+    dir.is_dir().then_some(dir)
+}
+
+/// Tests never reach the network: every `https://` schema is read from the shared store
+/// through a `file://` mirror (absent there = 404 = no schema), and nothing is cached in
+/// the user's cache directory.
+pub fn schema_env(cmd: &mut std::process::Command) {
+    let mirror = match schemas_dir() {
+        Some(d) => format!("https://=file://{}/", d.display()),
+        None => "https://=file:///nonexistent-schema-store/".to_string(),
+    };
+    cmd.env("HOMELAB_LSP_SCHEMA_MIRROR", mirror).env("HOMELAB_LSP_SCHEMA_CACHE", std::env::temp_dir().join("homelab-lsp-test-schemas"));
+}
+
 /// Copies `src` into `dst` recursively (dst is created).
 pub fn copy_tree(src: &Path, dst: &Path) {
     for entry in walkdir::WalkDir::new(src) {
@@ -131,7 +151,9 @@ pub fn write_fixture(root: &Path, fixture: &str) {
 
 /// Runs the real binary; returns (exit code, stdout, stderr).
 pub fn run_cli(args: &[&str], cwd: &Path) -> (i32, String, String) {
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_homelab-lsp")).args(args).current_dir(cwd).output().expect("run homelab-lsp");
+    let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_homelab-lsp"));
+    schema_env(&mut cmd);
+    let out = cmd.args(args).current_dir(cwd).output().expect("run homelab-lsp");
     (out.status.code().unwrap_or(-1), String::from_utf8_lossy(&out.stdout).into_owned(), String::from_utf8_lossy(&out.stderr).into_owned())
 }
 

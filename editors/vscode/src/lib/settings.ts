@@ -17,6 +17,7 @@ export const RULE_CODES = [
   'render-error',
   'invalid-yaml',
   'schema-violation',
+  'schema-mismatch',
   'schema-error',
   'missing-parent-refs',
   'unknown-gateway',
