@@ -227,3 +227,32 @@ fn remote_ref_chain_over_http_and_file_mirror() {
         assert!(c.docs.keys().any(|u| u.ends_with("schemas/containers.json")), "{:?}", c.docs.keys());
     }
 }
+
+/// Hover and completion from the schema, with an unclosed `[` on another line.
+#[test]
+fn hover_and_completion_from_the_schema_while_the_yaml_is_broken() {
+    let Some(dir) = store_dir() else { return };
+    let schemas = schemas_with(
+        FetchOptions {
+            mirrors: vec![("https://".into(), format!("file://{}/", dir.display()))],
+            cache_dir: None,
+            ..FetchOptions::default()
+        },
+        &[],
+    );
+    let text = "apiVersion: kustomize.toolkit.fluxcd.io/v1\nkind: Kustomization\nmetadata:\n  name: a\n  labels: [oops\nspec:\n  prune: true\n  \n  sourceRef:\n    kind: \n";
+    let at = |needle: &str| text.find(needle).unwrap();
+    let h = homelab_lsp::schema::assist::hover(&schemas, text, Path::new("/repo/ks.yaml"), at("prune") + 1).expect("hover on prune");
+    assert!(h.markdown.contains("**spec.prune** · boolean") && h.markdown.contains("Prune enables garbage collection"), "{}", h.markdown);
+    // A new key under `spec`: what the schema allows, required first, present keys left out.
+    let keys = homelab_lsp::schema::assist::complete(&schemas, text, Path::new("/repo/ks.yaml"), at("  \n  sourceRef") + 2);
+    let labels: Vec<&str> = keys.iter().map(|k| k.label.as_str()).collect();
+    assert!(labels.contains(&"interval") && labels.contains(&"path"), "{labels:?}");
+    assert!(!labels.contains(&"prune") && !labels.contains(&"sourceRef"), "{labels:?}");
+    let first_optional = keys.iter().position(|k| !k.required).unwrap_or(keys.len());
+    assert!(keys[..first_optional].iter().any(|k| k.label == "interval"), "required first: {labels:?}");
+    // An enum value.
+    let kinds = homelab_lsp::schema::assist::complete(&schemas, text, Path::new("/repo/ks.yaml"), at("kind: \n") + 6);
+    let kinds: Vec<&str> = kinds.iter().map(|k| k.label.as_str()).collect();
+    assert!(kinds.contains(&"GitRepository") && kinds.contains(&"OCIRepository"), "{kinds:?}");
+}

@@ -6,6 +6,7 @@
 //! Fetching never runs on a request's path: in the server, a schema not yet loaded is
 //! fetched by a worker thread and the documents are re-checked when it lands.
 
+pub mod assist;
 pub mod config;
 pub mod fetch;
 pub mod navigate;
