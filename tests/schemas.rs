@@ -256,3 +256,33 @@ fn hover_and_completion_from_the_schema_while_the_yaml_is_broken() {
     let kinds: Vec<&str> = kinds.iter().map(|k| k.label.as_str()).collect();
     assert!(kinds.contains(&"GitRepository") && kinds.contains(&"OCIRepository"), "{kinds:?}");
 }
+
+/// A template is validated on its rendered output and the finding placed on the template's
+/// line (at the value when it is written literally there); `check` reports it.
+#[test]
+fn template_violations_on_template_lines() {
+    let (Some(_), Some(corpora)) = (store_dir(), support::corpora_dir()) else { return };
+    let repo = support::corpus_copy(&corpora, "cluster-template-yaml");
+    let file = repo.path().join("templates/config/kubernetes/flux/cluster/ks.yaml.j2");
+    let text = std::fs::read_to_string(&file).unwrap();
+    assert!(text.contains("  prune: true\n") && text.contains("  interval: 1h\n"), "fixture changed");
+    std::fs::write(
+        &file,
+        text.replace("  prune: true\n", "  prune: sometimes\n").replace("  interval: 1h\n", "  interval: #{ \"1hour\" }#\n"),
+    )
+    .unwrap();
+    let (_, stdout, stderr) =
+        support::run_cli(&["check", "--root", repo.path().to_str().unwrap(), "--format", "json", "--plugins", "emulate"], repo.path());
+    let reports: Vec<serde_json::Value> = serde_json::from_str(&stdout).unwrap_or_else(|e| panic!("{e}: {stdout}\n{stderr}"));
+    let schema: Vec<(String, u64, String)> = reports
+        .iter()
+        .filter(|r| r["code"].as_str().is_some_and(|c| c.starts_with("schema-")))
+        .map(|r| (r["path"].as_str().unwrap().to_string(), r["line"].as_u64().unwrap(), r["message"].as_str().unwrap().to_string()))
+        .collect();
+    let path = "templates/config/kubernetes/flux/cluster/ks.yaml.j2";
+    assert_eq!(schema.len(), 2, "{schema:#?}");
+    assert_eq!((schema[0].0.as_str(), schema[0].1), (path, 11));
+    assert!(schema[0].2.contains("does not match") && schema[0].2.contains("interval"), "{}", schema[0].2);
+    assert_eq!((schema[1].0.as_str(), schema[1].1), (path, 13));
+    assert!(schema[1].2.contains("\"sometimes\" is not of type \"boolean\""), "{}", schema[1].2);
+}
