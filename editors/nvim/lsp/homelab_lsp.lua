@@ -36,6 +36,10 @@ return {
   settings = {
     homelabLsp = {
       preview = { showSecrets = false },
+      -- JSON schemas (over .homelab-lsp.toml): plainYaml = false leaves plain YAML
+      -- to yaml-language-server; offline = true never fetches; mirrors maps URL
+      -- prefixes, e.g. { ['https://'] = 'file:///srv/schemas/' }; cacheDir.
+      schemas = { plainYaml = true, offline = false },
       diagnostics = {
         -- rule code -> 'error' | 'warning' | 'info' | 'off'; rules left out keep
         -- the server's default. Codes:
