@@ -90,32 +90,6 @@ impl Schemas {
         out.findings = crate::yaml::suppress_findings(text, out.findings);
         out
     }
-
-    /// The schema of the document of `text` around byte `offset`, when it is loaded.
-    pub fn compiled_at(&self, text: &str, file: &Path, offset: usize) -> Option<(Arc<store::Compiled>, crate::yaml::tree::Stream, usize)> {
-        let stream = crate::yaml::tree::parse(text);
-        let rel = file.strip_prefix(&self.root).unwrap_or(file);
-        let mut prev_end = 0usize;
-        let mut found = None;
-        for (i, doc) in stream.docs.iter().enumerate() {
-            let start = prev_end;
-            prev_end = doc.range.end;
-            if offset < start || (offset > doc.range.end && i + 1 < stream.docs.len()) {
-                continue;
-            }
-            let root = doc.root?;
-            let region = text.get(start.min(text.len())..doc.range.end.min(text.len())).unwrap_or("");
-            let api = doc.path_str(root, &["apiVersion"]).unwrap_or("");
-            let kind = doc.path_str(root, &["kind"]).unwrap_or("");
-            let resolved = self.resolver.resolve(region, file, rel, api, kind)?;
-            if let Entry::Ready(c) = self.store.get(&resolved.url) {
-                found = Some((c, i));
-            }
-            break;
-        }
-        let (c, i) = found?;
-        Some((c, stream, i))
-    }
 }
 
 /// `homelab-lsp schemas pull`: loads (fetches into the cache) every schema the project's
