@@ -29,7 +29,8 @@ fn wild_dir() -> Option<PathBuf> {
 fn run_check(repo: &Path) -> (i32, String, String) {
     // `--plugins emulate`: the snapshot must not depend on whether a Python with makejinja is
     // found (the bridge has its own differential tests).
-    run_cli(&["check", "--root", repo.to_str().unwrap(), "--format", "json", "--plugins", "emulate"], repo)
+    // Schemas from the shared store through a file:// mirror (absent there = no schema).
+    run_cli_with_schemas(&["check", "--root", repo.to_str().unwrap(), "--format", "json", "--plugins", "emulate"], repo)
 }
 
 /// A temp copy of the export, made a git checkout with everything committed (what a user

@@ -34,7 +34,9 @@ fn template_violation_hover_and_completion_from_the_schema() {
     }
     let f = Fixture::project(PROJECT);
     let p = f.path("bootstrap/templates/kubernetes/flux/ks.yaml.j2");
-    let mut c = f.start();
+    let mut opts = ClientOptions::default();
+    opts.env.push(support::store_mirror_env());
+    let mut c = f.start_with(opts);
     let d = c.wait_diagnostics(&uri(&p), |d| d.iter().any(|x| x["code"] == "schema-violation"));
     let v: Vec<&Value> = d.iter().filter(|x| x["code"] == "schema-violation").collect();
     assert_eq!(v.len(), 1, "{d:#?}");

@@ -271,8 +271,10 @@ fn template_violations_on_template_lines() {
         text.replace("  prune: true\n", "  prune: sometimes\n").replace("  interval: 1h\n", "  interval: #{ \"1hour\" }#\n"),
     )
     .unwrap();
-    let (_, stdout, stderr) =
-        support::run_cli(&["check", "--root", repo.path().to_str().unwrap(), "--format", "json", "--plugins", "emulate"], repo.path());
+    let (_, stdout, stderr) = support::run_cli_with_schemas(
+        &["check", "--root", repo.path().to_str().unwrap(), "--format", "json", "--plugins", "emulate"],
+        repo.path(),
+    );
     let reports: Vec<serde_json::Value> = serde_json::from_str(&stdout).unwrap_or_else(|e| panic!("{e}: {stdout}\n{stderr}"));
     let schema: Vec<(String, u64, String)> = reports
         .iter()

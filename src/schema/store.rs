@@ -67,7 +67,7 @@ impl Store {
         })
     }
 
-    /// Called with the URL after a background load finished (whatever its outcome).
+    /// Called with the URL after a background load found a schema (usable or broken).
     pub fn set_on_ready(&self, f: impl Fn(&str) + Send + Sync + 'static) {
         *lock(&self.on_ready) = Some(Arc::new(f));
     }
@@ -128,10 +128,12 @@ impl Store {
                     let Some(store) = weak.upgrade() else { break };
                     let entry = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| load(&store.source, &url)))
                         .unwrap_or_else(|_| Entry::Broken("internal error while loading the schema".into()));
+                    // No schema (404) or none to be had: nothing to re-check.
+                    let changes = matches!(entry, Entry::Ready(_) | Entry::Broken(_));
                     let _ = store.cell(&url).set(entry);
                     lock(&store.queued).remove(&url);
                     let cb = lock(&store.on_ready).clone();
-                    if let Some(cb) = cb {
+                    if let (Some(cb), true) = (cb, changes) {
                         cb(&url);
                     }
                 }

@@ -31,15 +31,31 @@ pub fn schemas_dir() -> Option<PathBuf> {
     dir.is_dir().then_some(dir)
 }
 
-/// Tests never reach the network: every `https://` schema is read from the shared store
-/// through a `file://` mirror (absent there = 404 = no schema), and nothing is cached in
-/// the user's cache directory.
+/// Tests never reach the network, nor the user's cache: by default every `https://` schema
+/// is 404 (a mirror onto a folder that does not exist), so tests of other rules see no
+/// schema findings on their partial manifests.
 pub fn schema_env(cmd: &mut std::process::Command) {
+    cmd.env("HOMELAB_LSP_SCHEMA_MIRROR", "https://=file:///nonexistent-schema-store/")
+        .env("HOMELAB_LSP_SCHEMA_CACHE", std::env::temp_dir().join("homelab-lsp-test-schemas"));
+}
+
+/// The mirror onto the shared schema store (absent there = 404 = no schema), as an
+/// environment entry for tests that validate against real schemas.
+pub fn store_mirror_env() -> (String, String) {
     let mirror = match schemas_dir() {
         Some(d) => format!("https://=file://{}/", d.display()),
         None => "https://=file:///nonexistent-schema-store/".to_string(),
     };
-    cmd.env("HOMELAB_LSP_SCHEMA_MIRROR", mirror).env("HOMELAB_LSP_SCHEMA_CACHE", std::env::temp_dir().join("homelab-lsp-test-schemas"));
+    ("HOMELAB_LSP_SCHEMA_MIRROR".to_string(), mirror)
+}
+
+/// [`run_cli`] with every `https://` schema read from the shared store.
+pub fn run_cli_with_schemas(args: &[&str], cwd: &Path) -> (i32, String, String) {
+    let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_homelab-lsp"));
+    schema_env(&mut cmd);
+    let (k, v) = store_mirror_env();
+    let out = cmd.env(k, v).args(args).current_dir(cwd).output().expect("run homelab-lsp");
+    (out.status.code().unwrap_or(-1), String::from_utf8_lossy(&out.stdout).into_owned(), String::from_utf8_lossy(&out.stderr).into_owned())
 }
 
 /// Copies `src` into `dst` recursively (dst is created).
