@@ -9,6 +9,7 @@ pub mod ide;
 pub mod parallel;
 pub mod pyfmt;
 pub mod rules;
+pub mod schema;
 pub mod server;
 pub mod template;
 pub mod workspace;

@@ -39,6 +39,14 @@ enum Command {
         rules: Vec<String>,
         #[command(flatten)]
         plugins: cli::plugins::PluginArgs,
+        #[command(flatten)]
+        schemas: cli::schemas::SchemaArgs,
+    },
+    /// JSON schemas: `pull` fetches every schema the project uses into the cache (for CI
+    /// and air-gapped machines).
+    Schemas {
+        #[command(subcommand)]
+        action: SchemasAction,
     },
     /// Render templates as makejinja would: the whole tree into --output, one FILE to stdout,
     /// or --diff against the files on disk.
@@ -63,6 +71,21 @@ enum Command {
         /// Output format.
         #[arg(long, value_enum, default_value = "text")]
         format: RulesFormat,
+    },
+}
+
+#[derive(Subcommand)]
+enum SchemasAction {
+    /// Fetch the schemas of every document (modelines, [[schemas]] globs, apiVersion/kind)
+    /// and their remote $refs into the cache.
+    Pull {
+        /// The project root; default: found from the current directory.
+        #[arg(long)]
+        root: Option<PathBuf>,
+        #[command(flatten)]
+        plugins: cli::plugins::PluginArgs,
+        #[command(flatten)]
+        schemas: cli::schemas::SchemaArgs,
     },
 }
 
@@ -105,14 +128,26 @@ fn run(args: Args) -> i32 {
                 _ => usage_error("give --output DIR to render the whole tree, a FILE to render one template, or --diff"),
             }
         }
-        Some(Command::Check { root, format, fail_on, rules, plugins }) => {
+        Some(Command::Check { root, format, fail_on, rules, plugins, schemas }) => {
             if let Err(e) = cli::usage::check_root(root.as_deref()) {
                 return usage_error(&e);
             }
+            if let Err(e) = schemas.overrides() {
+                return usage_error(&e);
+            }
             match homelab_lsp::rules::parse_overrides(&rules) {
-                Ok(rules) => cli::check::run(root.as_deref(), format, fail_on, &rules, &plugins),
+                Ok(rules) => cli::check::run(root.as_deref(), format, fail_on, &rules, &plugins, &schemas),
                 Err(e) => usage_error(&e),
             }
+        }
+        Some(Command::Schemas { action: SchemasAction::Pull { root, plugins, schemas } }) => {
+            if let Err(e) = cli::usage::check_root(root.as_deref()) {
+                return usage_error(&e);
+            }
+            if let Err(e) = schemas.overrides() {
+                return usage_error(&e);
+            }
+            cli::schemas::pull(root.as_deref(), &schemas, &plugins)
         }
         Some(Command::Rules { format }) => {
             match format {

@@ -84,9 +84,9 @@ pub fn files_to_check(pa: &ProjectAnalysis) -> Vec<PathBuf> {
 }
 
 /// Runs every rule over the project; reports sorted by path and position.
-pub fn check_project(project: Project, rules: &HashMap<String, String>) -> Vec<Report> {
+pub fn check_project(project: Project, rules: &HashMap<String, String>, schemas: Option<Arc<crate::schema::Schemas>>) -> Vec<Report> {
     let root = project.config.root.clone();
-    let pa = ProjectAnalysis::new(Arc::new(project), Arc::new(HashMap::new()));
+    let pa = ProjectAnalysis::new(Arc::new(project), Arc::new(HashMap::new())).with_schemas(schemas);
     let index = repo_index(&pa);
     let files = files_to_check(&pa);
     let tracked = crate::workspace::git::tracked_files(&root);
@@ -170,6 +170,7 @@ pub fn run(
     fail_on: FailOn,
     rules: &HashMap<String, String>,
     plugins: &super::plugins::PluginArgs,
+    schema_args: &super::schemas::SchemaArgs,
 ) -> i32 {
     let start = root.map(absolute).unwrap_or_else(|| std::env::current_dir().unwrap_or_else(|_| PathBuf::from(".")));
     let project = match Project::discover(&absolute(&start), &DiskVfs) {
@@ -184,7 +185,26 @@ pub fn run(
     };
     // A data file that exists but cannot be read or parsed: the project cannot be read.
     let broken_data = project.problems.iter().any(|p| p.code == "data-error");
-    let reports = check_project(project, rules);
+    // `.homelab-lsp.toml` under the command line: its [rules], then --rule.
+    let repo = crate::schema::RepoConfig::load(&project.config.root);
+    for p in &repo.problems {
+        eprintln!("warning: {p}");
+    }
+    let mut rules_all = repo.rules.clone();
+    rules_all.extend(rules.iter().map(|(k, v)| (k.clone(), v.clone())));
+    let schemas = match super::schemas::for_project(&project.config.root, &repo, schema_args) {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return crate::cli::usage::EXIT_USAGE;
+        }
+    };
+    let reports = check_project(project, &rules_all, schemas.clone());
+    if let Some(s) = &schemas {
+        for (url, why) in s.store.unavailable() {
+            eprintln!("warning: schema {url} not available, its documents were not validated: {why}");
+        }
+    }
     print_reports(&reports, format);
     if broken_data {
         return EXIT_PROJECT;

@@ -4,4 +4,5 @@ pub mod check;
 pub mod diff;
 pub mod plugins;
 pub mod render;
+pub mod schemas;
 pub mod usage;

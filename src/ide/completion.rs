@@ -41,6 +41,23 @@ pub struct CompletionItem {
     pub insert: String,
 }
 
+/// Keys and values the document's JSON schema allows at the cursor (`file`: the YAML's
+/// path, or a template's output path).
+fn schema_items(pa: &super::ProjectAnalysis, yaml: &str, file: &Path, offset: usize) -> Vec<CompletionItem> {
+    let Some(schemas) = pa.schemas.as_ref() else { return Vec::new() };
+    crate::schema::assist::complete(schemas, yaml, file, offset)
+        .into_iter()
+        .map(|s| CompletionItem {
+            label: s.label,
+            kind: ItemKind::Field,
+            detail: Some(s.detail).filter(|d| !d.is_empty()),
+            documentation: s.documentation,
+            replace: s.replace.start..s.replace.end,
+            insert: s.insert,
+        })
+        .collect()
+}
+
 /// `index`: the repo index, for the names of Kubernetes references (none while it is built).
 pub fn complete(analysis: &Analysis, path: &Path, offset: usize, index: Option<&crate::yaml::RepoIndex>) -> Vec<CompletionItem> {
     let Some(pa) = analysis.project_for(path) else { return Vec::new() };
@@ -49,20 +66,30 @@ pub fn complete(analysis: &Analysis, path: &Path, offset: usize, index: Option<&
     match pa.role(path) {
         FileRole::Template { .. } => {}
         FileRole::Other if path.extension().is_some_and(|e| e == "yaml" || e == "yml") => {
-            return index.map(|i| object_items(i, &src, offset)).unwrap_or_default();
+            let mut items = index.map(|i| object_items(i, &src, offset)).unwrap_or_default();
+            if items.is_empty() {
+                items = schema_items(pa, &src, path, offset);
+            }
+            return items;
         }
         _ => return Vec::new(),
     }
     let syntax = pa.syntax();
     let show = analysis.settings.show_secrets;
     let Some(ctx) = completing_at(&src, syntax, offset) else {
-        // Outside the tags: maybe the name of a Kubernetes reference, written literally.
-        let Some(index) = index else { return Vec::new() };
+        // Outside the tags: maybe the name of a Kubernetes reference, written literally, or
+        // a key or value the template's schema allows.
         let tokens = lex(&src, syntax);
         if tokens.iter().any(|t| t.is_tag() && t.span.start < offset && offset < t.span.end) {
             return Vec::new(); // inside a comment tag
         }
-        return object_items(index, &super::template_as_yaml(&src, &tokens), offset);
+        let yaml = super::template_as_yaml(&src, &tokens);
+        let items = index.map(|i| object_items(i, &yaml, offset)).unwrap_or_default();
+        if !items.is_empty() {
+            return items;
+        }
+        let output = pa.project.inventory.by_source(path).map(|e| e.output.clone()).unwrap_or_else(|| path.to_path_buf());
+        return schema_items(pa, &yaml, &output, offset);
     };
     let mut items = match ctx {
         Completing::Name { prefix, partial, replace, in_brackets } => {

@@ -100,7 +100,8 @@ pub fn file_diagnostics(pa: &ProjectAnalysis, path: &Path, index: Option<&RepoIn
         FileRole::Other => {
             let is_yaml = path.extension().is_some_and(|e| e == "yaml" || e == "yml");
             if is_yaml {
-                yaml::check(&text, path, index, &opts).into_iter().map(|f| from_finding(path, f, true)).collect()
+                let schema = pa.schema_findings(&text, path, true);
+                yaml::check(&text, path, index, &opts).into_iter().chain(schema).map(|f| from_finding(path, f, true)).collect()
             } else {
                 Vec::new()
             }
@@ -400,7 +401,8 @@ fn template_diagnostics(
             if is_yaml && !blank {
                 let map = r.line_map.unwrap_or_default();
                 let out_idx = LineIndex::new(&r.text);
-                for f in yaml::check(&r.text, &output, index, opts) {
+                let schema = pa.schema_findings(&r.text, &output, false);
+                for f in yaml::check(&r.text, &output, index, opts).into_iter().chain(schema) {
                     // A `*.sops.*` template renders plaintext by design: the configure task
                     // encrypts the rendered file, which is checked itself (generated_diagnostics).
                     if f.code == "plaintext-secret" && yaml::is_sops_file_name(&output) {
@@ -421,9 +423,13 @@ fn template_diagnostics(
                         None => (0, None),
                     };
                     let fixes = map_fixes_to_template(&f.fixes, &r.text, &out_idx, &map, name, text, path);
+                    let f_range = f.range.start..f.range.end;
                     let mut d = from_finding(path, f, false);
                     d.fixes = fixes;
                     d.range = line_span(text, tline);
+                    if f_code_is_schema(d.code) {
+                        d.range = narrow_to(text, d.range, r.text.get(f_range.clone()).unwrap_or_default());
+                    }
                     d.message = match via {
                         Some(p) => format!("{} (rendered output line {}, from '{p}')", d.message, out_line + 1),
                         None => format!("{} (rendered output line {})", d.message, out_line + 1),
@@ -435,6 +441,23 @@ fn template_diagnostics(
         Ok(_) => {}
     }
     suppress_in_template(text, syntax, out)
+}
+
+fn f_code_is_schema(code: &str) -> bool {
+    code == crate::schema::validate::CODE
+}
+
+/// `range` (a template line) narrowed to where `needle` (the flagged key or value as
+/// rendered) is written on it, when it is written there literally.
+fn narrow_to(text: &str, range: Range<usize>, needle: &str) -> Range<usize> {
+    let needle = needle.lines().next().unwrap_or("").trim();
+    if needle.is_empty() {
+        return range;
+    }
+    match text.get(range.clone()).and_then(|line| line.find(needle)) {
+        Some(i) => range.start + i..range.start + i + needle.len(),
+        None => range,
+    }
 }
 
 /// Whether line `line` (0-based) of template `name` holds a `#{ … }#` tag.

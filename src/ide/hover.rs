@@ -51,11 +51,20 @@ pub fn hover(analysis: &Analysis, path: &Path, offset: usize, index: Option<&cra
         }
         FileRole::Other => {
             let text = pa.text(path)?;
-            let (target, range, defs) = super::object_refs::resolve(pa, index?, &text, offset)?;
-            Some(HoverResult { markdown: super::object_refs::describe(pa, &target, &defs), range: Some(range) })
+            if let Some((target, range, defs)) = index.and_then(|i| super::object_refs::resolve(pa, i, &text, offset)) {
+                return Some(HoverResult { markdown: super::object_refs::describe(pa, &target, &defs), range: Some(range) });
+            }
+            schema_hover(pa, &text, path, offset)
         }
         _ => None,
     }
+}
+
+/// The schema's word on the key at `offset` of a YAML text (`file`: where the text is, or
+/// the output path of a template, for `[[schemas]]` globs).
+fn schema_hover(pa: &ProjectAnalysis, text: &str, file: &Path, offset: usize) -> Option<HoverResult> {
+    let h = crate::schema::assist::hover(pa.schemas.as_ref()?, text, file, offset)?;
+    Some(HoverResult { markdown: h.markdown, range: Some(h.range.start..h.range.end) })
 }
 
 fn relative(pa: &ProjectAnalysis, p: &Path) -> String {
@@ -104,6 +113,15 @@ fn hover_template(
     } else if let Some((target, r, defs)) = index.and_then(|i| super::object_refs::resolve_in_template(pa, i, &src, offset)) {
         range = Some(r);
         sections.push(super::object_refs::describe(pa, &target, &defs));
+    }
+    if sections.is_empty() {
+        // The literal YAML of the template: what its schema says about the key.
+        let yaml = super::template_as_yaml(&src, &lex(&src, syntax));
+        let output = pa.project.inventory.by_source(path).map(|e| e.output.clone()).unwrap_or_else(|| path.to_path_buf());
+        if let Some(h) = schema_hover(pa, &yaml, &output, offset) {
+            range = h.range;
+            sections.push(h.markdown);
+        }
     }
     if let Some(preview) = line_preview(pa, name, &src, offset, show) {
         sections.push(preview);

@@ -52,6 +52,8 @@ pub struct ProjectAnalysis {
     includers: OnceLock<HashMap<String, Vec<String>>>,
     /// Every secret value of the data, for masking (a walk of all the data: done once).
     secret_values: OnceLock<Vec<String>>,
+    /// JSON schemas of the project's YAML (none: schema features off).
+    pub schemas: Option<Arc<crate::schema::Schemas>>,
 }
 
 /// What a file is to a project.
@@ -84,6 +86,22 @@ impl ProjectAnalysis {
             traced: Default::default(),
             includers: OnceLock::new(),
             secret_values: OnceLock::new(),
+            schemas: None,
+        }
+    }
+
+    /// The same snapshot with JSON schemas for validation, hover and completion.
+    pub fn with_schemas(mut self, schemas: Option<Arc<crate::schema::Schemas>>) -> Self {
+        self.schemas = schemas;
+        self
+    }
+
+    /// Schema findings of a YAML text at `file` (`plain`: hand-written YAML, which
+    /// `homelabLsp.schemas.plainYaml` can leave to another server).
+    pub fn schema_findings(&self, text: &str, file: &Path, plain: bool) -> Vec<crate::yaml::Finding> {
+        match &self.schemas {
+            Some(s) if !plain || s.plain_yaml => s.validate(text, file).findings,
+            _ => Vec::new(),
         }
     }
 

@@ -472,7 +472,7 @@ impl Backend {
         let (enc, rules, version, config_error) = {
             let st = lock(&self.state);
             let config_error = st.broken.values().find(|e| e.file == path).cloned();
-            (st.encoding, st.settings.rules.clone(), st.docs.get(path).map(|d| d.version), config_error)
+            (st.encoding, st.rules_for(path), st.docs.get(path).map(|d| d.version), config_error)
         };
         let pa = analysis.project_for(path).cloned();
         // The editor's text this run checks, if the document was open in the snapshot.
@@ -882,6 +882,15 @@ impl LanguageServer for Backend {
         if caps.watch_registration {
             let _ = self.client.register_capability(vec![registration]).await;
         }
+        // A schema fetched in the background: check everything again with it.
+        let (this, rt) = (self.clone_handles(), tokio::runtime::Handle::current());
+        lock(&self.state).on_schema_ready = Some(Arc::new(move || {
+            let this = this.clone_handles();
+            rt.spawn(async move {
+                lock(&this.state).invalidate();
+                this.schedule_publish_all();
+            });
+        }));
         let this = self.clone_handles();
         tokio::spawn(async move { this.index_all(guard).await });
     }
@@ -966,6 +975,8 @@ impl LanguageServer for Backend {
             let mut st = lock(&self.state);
             let plugins_changed = (st.settings.plugins_run, &st.settings.plugins_python) != (s.plugins_run, &s.plugins_python);
             st.settings = s;
+            // Other mirrors, cache or offline mode: load schemas anew.
+            st.schemas.clear();
             st.invalidate();
             drop(st);
             if plugins_changed {

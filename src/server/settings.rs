@@ -14,6 +14,8 @@ pub struct Settings {
     pub plugins_run: crate::bridge::trust::RunPolicy,
     /// `homelabLsp.plugins.python`: the interpreter to run them with.
     pub plugins_python: Option<std::path::PathBuf>,
+    /// `homelabLsp.schemas.{offline,mirrors,cacheDir,plainYaml}` (over `.homelab-lsp.toml`).
+    pub schemas: crate::schema::Overrides,
 }
 
 impl Settings {
@@ -49,6 +51,17 @@ impl Settings {
         }
         let python = get(&["plugins", "python"]).or_else(|| v.get("plugins.python"));
         s.plugins_python = python.and_then(Value::as_str).filter(|p| !p.is_empty()).map(std::path::PathBuf::from);
+        let schema = |k: &str| get(&["schemas", k]).or_else(|| v.get(format!("schemas.{k}").as_str()));
+        s.schemas.offline = schema("offline").and_then(Value::as_bool);
+        s.schemas.plain_yaml = schema("plainYaml").and_then(Value::as_bool);
+        s.schemas.cache_dir = schema("cacheDir").and_then(Value::as_str).filter(|p| !p.is_empty()).map(std::path::PathBuf::from);
+        if let Some(m) = schema("mirrors").and_then(Value::as_object) {
+            s.schemas.mirrors = m
+                .iter()
+                .filter_map(|(k, v)| Some((k.clone(), v.as_str()?.to_string())))
+                .filter(|(k, v)| !k.is_empty() && !v.is_empty())
+                .collect();
+        }
         s
     }
 }
@@ -75,5 +88,12 @@ mod tests {
         assert_eq!(dotted.plugins_run, crate::bridge::trust::RunPolicy::Never);
         assert_eq!(dotted.plugins_python, None);
         assert_eq!(Settings::default().plugins_run, crate::bridge::trust::RunPolicy::Ask);
+        let schemas = Settings::from_json(
+            &serde_json::json!({"schemas": {"offline": true, "plainYaml": false, "cacheDir": "/c", "mirrors": {"https://": "file:///m/"}}}),
+        );
+        assert_eq!(schemas.schemas.offline, Some(true));
+        assert_eq!(schemas.schemas.plain_yaml, Some(false));
+        assert_eq!(schemas.schemas.cache_dir.as_deref(), Some(std::path::Path::new("/c")));
+        assert_eq!(schemas.schemas.mirrors, vec![("https://".to_string(), "file:///m/".to_string())]);
     }
 }

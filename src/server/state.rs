@@ -109,6 +109,10 @@ pub struct State {
     pub broken: HashMap<PathBuf, crate::workspace::ConfigError>,
     pub settings: Settings,
     snapshot: Option<Analysis>,
+    /// JSON schemas per project root (`.homelab-lsp.toml` read once), dropped when settings change.
+    pub schemas: HashMap<PathBuf, (Arc<crate::schema::Schemas>, crate::schema::RepoConfig)>,
+    /// Called (off the async runtime) when a schema finished loading in the background.
+    pub on_schema_ready: Option<Arc<dyn Fn() + Send + Sync>>,
 }
 
 impl State {
@@ -127,10 +131,45 @@ impl State {
             return s.clone();
         }
         let docs = self.doc_texts();
-        let projects = self.projects.values().map(|p| Arc::new(ProjectAnalysis::new(p.clone(), docs.clone()))).collect();
+        let roots: Vec<PathBuf> = self.projects.keys().cloned().collect();
+        for root in roots {
+            self.schemas_for(&root);
+        }
+        let projects = self
+            .projects
+            .iter()
+            .map(|(root, p)| {
+                Arc::new(ProjectAnalysis::new(p.clone(), docs.clone()).with_schemas(self.schemas.get(root).map(|s| s.0.clone())))
+            })
+            .collect();
         let analysis = Analysis { projects, settings: FeatureSettings { show_secrets: self.settings.show_secrets } };
         self.snapshot = Some(analysis.clone());
         analysis
+    }
+
+    /// The schemas of the project at `root`: its `.homelab-lsp.toml` under the editor's
+    /// `homelabLsp.schemas.*`, fetched in the background (never on a request's path).
+    fn schemas_for(&mut self, root: &Path) {
+        if self.schemas.contains_key(root) {
+            return;
+        }
+        let repo = crate::schema::RepoConfig::load(root);
+        let o = &self.settings.schemas;
+        let source = Arc::new(crate::schema::fetch::CachedHttp::new(crate::schema::fetch_options(&repo, o)));
+        let store = crate::schema::Store::new(source, crate::schema::Mode::Background);
+        if let Some(cb) = self.on_schema_ready.clone() {
+            store.set_on_ready(move |_| cb());
+        }
+        let schemas = Arc::new(crate::schema::Schemas::new(store, &repo, o, root));
+        self.schemas.insert(root.to_path_buf(), (schemas, repo));
+    }
+
+    /// Rule severities for a file: its project's `.homelab-lsp.toml` [rules] under the editor's.
+    pub fn rules_for(&self, path: &Path) -> HashMap<String, String> {
+        let repo = self.schemas.iter().filter(|(root, _)| path.starts_with(root)).max_by_key(|(root, _)| root.components().count());
+        let mut rules = repo.map(|(_, (_, r))| r.rules.clone()).unwrap_or_default();
+        rules.extend(self.settings.rules.iter().map(|(k, v)| (k.clone(), v.clone())));
+        rules
     }
 
     /// The current text of a path: open document or disk.

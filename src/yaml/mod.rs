@@ -38,6 +38,7 @@ pub use committed::committed_secrets;
 pub use facts::facts;
 pub use secrets::is_sops_file_name;
 pub use secrets::NOT_YET_ENCRYPTED;
+pub(crate) use suppress::filter as suppress_findings;
 
 /// Whether a value has the shape of a known secret (private key block, age key, GitHub,
 /// Slack or AWS token), whatever key holds it.

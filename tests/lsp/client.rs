@@ -119,6 +119,7 @@ impl Client {
     /// Starts the binary without talking to it.
     pub fn spawn(opts: &ClientOptions) -> Client {
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_homelab-lsp"));
+        crate::support::schema_env(&mut cmd);
         cmd.envs(opts.env.iter().map(|(k, v)| (k, v))).args(&opts.args).stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped());
         if let Some(dir) = opts.folders.first() {
             cmd.current_dir(dir);

@@ -22,6 +22,42 @@ pub fn corpora_dir() -> Option<PathBuf> {
     }
 }
 
+/// The shared schema store (`HOST/PATH` files): `HOMELAB_LSP_SCHEMAS`, else `../shared/schemas`.
+pub fn schemas_dir() -> Option<PathBuf> {
+    let dir = match std::env::var_os("HOMELAB_LSP_SCHEMAS") {
+        Some(d) => PathBuf::from(d),
+        None => Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/schemas"),
+    };
+    dir.is_dir().then_some(dir)
+}
+
+/// Tests never reach the network, nor the user's cache: by default every `https://` schema
+/// is 404 (a mirror onto a folder that does not exist), so tests of other rules see no
+/// schema findings on their partial manifests.
+pub fn schema_env(cmd: &mut std::process::Command) {
+    cmd.env("HOMELAB_LSP_SCHEMA_MIRROR", "https://=file:///nonexistent-schema-store/")
+        .env("HOMELAB_LSP_SCHEMA_CACHE", std::env::temp_dir().join("homelab-lsp-test-schemas"));
+}
+
+/// The mirror onto the shared schema store (absent there = 404 = no schema), as an
+/// environment entry for tests that validate against real schemas.
+pub fn store_mirror_env() -> (String, String) {
+    let mirror = match schemas_dir() {
+        Some(d) => format!("https://=file://{}/", d.display()),
+        None => "https://=file:///nonexistent-schema-store/".to_string(),
+    };
+    ("HOMELAB_LSP_SCHEMA_MIRROR".to_string(), mirror)
+}
+
+/// [`run_cli`] with every `https://` schema read from the shared store.
+pub fn run_cli_with_schemas(args: &[&str], cwd: &Path) -> (i32, String, String) {
+    let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_homelab-lsp"));
+    schema_env(&mut cmd);
+    let (k, v) = store_mirror_env();
+    let out = cmd.env(k, v).args(args).current_dir(cwd).output().expect("run homelab-lsp");
+    (out.status.code().unwrap_or(-1), String::from_utf8_lossy(&out.stdout).into_owned(), String::from_utf8_lossy(&out.stderr).into_owned())
+}
+
 /// Copies `src` into `dst` recursively (dst is created).
 pub fn copy_tree(src: &Path, dst: &Path) {
     for entry in walkdir::WalkDir::new(src) {
@@ -131,7 +167,9 @@ pub fn write_fixture(root: &Path, fixture: &str) {
 
 /// Runs the real binary; returns (exit code, stdout, stderr).
 pub fn run_cli(args: &[&str], cwd: &Path) -> (i32, String, String) {
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_homelab-lsp")).args(args).current_dir(cwd).output().expect("run homelab-lsp");
+    let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_homelab-lsp"));
+    schema_env(&mut cmd);
+    let out = cmd.args(args).current_dir(cwd).output().expect("run homelab-lsp");
     (out.status.code().unwrap_or(-1), String::from_utf8_lossy(&out.stdout).into_owned(), String::from_utf8_lossy(&out.stderr).into_owned())
 }
 

@@ -36,12 +36,17 @@ return {
   settings = {
     homelabLsp = {
       preview = { showSecrets = false },
+      -- JSON schemas (over .homelab-lsp.toml): plainYaml = false leaves plain YAML
+      -- to yaml-language-server; offline = true never fetches; mirrors maps URL
+      -- prefixes, e.g. { ['https://'] = 'file:///srv/schemas/' }; cacheDir.
+      schemas = { plainYaml = true, offline = false },
       diagnostics = {
         -- rule code -> 'error' | 'warning' | 'info' | 'off'; rules left out keep
         -- the server's default. Codes:
         -- template-syntax, undefined-variable, unknown-filter,
         -- unknown-function, missing-include, render-error,
-        -- invalid-yaml, missing-parent-refs, unknown-gateway,
+        -- invalid-yaml, schema-violation, schema-mismatch, schema-error,
+        -- missing-parent-refs, unknown-gateway,
         -- tailscale-ingress-class, plaintext-secret,
         -- inline-credential, committed-secret, unknown-secret-ref,
         -- unknown-source-ref, generated-file, drift, data-error,

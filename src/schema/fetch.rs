@@ -1,0 +1,330 @@
+//! Getting schema documents: mirrors, `file://` trees, HTTP with a disk cache.
+//!
+//! Everything that touches the network or the cache sits behind [`Source`], so tests and the
+//! CLI can swap in a mirror or an offline store. Callers never run this on a request's
+//! path: the store calls it from its background worker (server) or before checking (CLI).
+
+use std::io::Read;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, SystemTime};
+
+/// What a URL gave.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Fetched {
+    Body(Vec<u8>),
+    /// 404/410 or a missing file: there is no schema (silently).
+    NotFound,
+}
+
+/// Where schema documents come from.
+pub trait Source: Send + Sync {
+    /// The document at `url`, or why it cannot be had.
+    fn get(&self, url: &str) -> Result<Fetched, String>;
+}
+
+/// How [`CachedHttp`] behaves.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FetchOptions {
+    /// Never touch the network: the cache (fresh or stale), mirrors on `file://` only.
+    pub offline: bool,
+    /// URL prefix → URL prefix, longest prefix first wins.
+    pub mirrors: Vec<(String, String)>,
+    /// `None`: no disk cache (memory only).
+    pub cache_dir: Option<PathBuf>,
+    /// A cached copy younger than this is used without asking the server.
+    pub max_age: Duration,
+    /// Per request, connect to last byte.
+    pub timeout: Duration,
+    /// Larger bodies are refused (a schema is at most a few MB).
+    pub max_bytes: u64,
+}
+
+impl Default for FetchOptions {
+    fn default() -> Self {
+        FetchOptions {
+            offline: false,
+            mirrors: Vec::new(),
+            cache_dir: default_cache_dir(),
+            max_age: Duration::from_secs(24 * 3600),
+            timeout: Duration::from_secs(15),
+            max_bytes: 32 * 1024 * 1024,
+        }
+    }
+}
+
+/// `$XDG_CACHE_HOME/homelab-lsp/schemas`, else `~/.cache/homelab-lsp/schemas`.
+pub fn default_cache_dir() -> Option<PathBuf> {
+    let base = std::env::var_os("XDG_CACHE_HOME")
+        .map(PathBuf::from)
+        .filter(|p| p.is_absolute())
+        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache")))?;
+    Some(base.join("homelab-lsp").join("schemas"))
+}
+
+/// `url` with the longest matching mirror prefix replaced.
+pub fn apply_mirrors(url: &str, mirrors: &[(String, String)]) -> String {
+    mirrors
+        .iter()
+        .filter(|(from, _)| !from.is_empty() && url.starts_with(from.as_str()))
+        .max_by_key(|(from, _)| from.len())
+        .map(|(from, to)| format!("{to}{}", &url[from.len()..]))
+        .unwrap_or_else(|| url.to_string())
+}
+
+/// The local path of a `file://` URL (`file:///abs/path`), percent escapes decoded.
+pub fn file_url_path(url: &str) -> Option<PathBuf> {
+    let rest = url.strip_prefix("file://")?;
+    let rest = rest.strip_prefix("localhost").unwrap_or(rest);
+    if !rest.starts_with('/') {
+        return None;
+    }
+    let rest = rest.split(['?', '#']).next().unwrap_or(rest);
+    Some(PathBuf::from(percent_decode(rest)))
+}
+
+fn percent_decode(s: &str) -> String {
+    let b = s.as_bytes();
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while i < b.len() {
+        if b[i] == b'%' && i + 2 < b.len() {
+            if let Some(v) = std::str::from_utf8(&b[i + 1..i + 3]).ok().and_then(|h| u8::from_str_radix(h, 16).ok()) {
+                out.push(v);
+                i += 3;
+                continue;
+            }
+        }
+        out.push(b[i]);
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+/// HTTP(S) and `file://` with mirrors and a revalidating disk cache.
+pub struct CachedHttp {
+    opts: FetchOptions,
+    agent: ureq::Agent,
+}
+
+/// What the cache remembers about one URL besides its body.
+#[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+struct Meta {
+    url: String,
+    etag: Option<String>,
+    last_modified: Option<String>,
+    /// Seconds since the epoch of the last answer from the server.
+    checked: u64,
+    /// The server said 404/410.
+    #[serde(default)]
+    not_found: bool,
+}
+
+impl CachedHttp {
+    pub fn new(opts: FetchOptions) -> Self {
+        let config = ureq::Agent::config_builder()
+            .timeout_global(Some(opts.timeout))
+            .http_status_as_error(false)
+            .user_agent(concat!("homelab-lsp/", env!("CARGO_PKG_VERSION")))
+            .build();
+        CachedHttp { agent: config.into(), opts }
+    }
+
+    pub fn options(&self) -> &FetchOptions {
+        &self.opts
+    }
+
+    /// Cache files of `url`: body and meta.
+    fn cache_paths(&self, url: &str) -> Option<(PathBuf, PathBuf)> {
+        let dir = self.opts.cache_dir.as_ref()?;
+        let rest = url.split_once("://").map(|(_, r)| r).unwrap_or(url);
+        let host: String = rest
+            .split('/')
+            .next()
+            .unwrap_or("")
+            .chars()
+            .map(|c| if c.is_ascii_alphanumeric() || c == '.' || c == '-' { c } else { '_' })
+            .collect();
+        let tail: String = rest
+            .rsplit('/')
+            .next()
+            .unwrap_or("")
+            .chars()
+            .filter(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_'))
+            .take(80)
+            .collect();
+        let name = format!("{:016x}-{tail}", fnv1a(url.as_bytes()));
+        let d = dir.join(if host.is_empty() { "_".into() } else { host });
+        Some((d.join(&name), d.join(format!("{name}.meta"))))
+    }
+
+    fn read_cache(&self, url: &str) -> Option<(Meta, Option<Vec<u8>>)> {
+        let (body, meta) = self.cache_paths(url)?;
+        let meta: Meta = serde_json::from_slice(&std::fs::read(meta).ok()?).ok()?;
+        if meta.url != url {
+            return None;
+        }
+        let body = if meta.not_found { None } else { Some(std::fs::read(body).ok()?) };
+        Some((meta, body))
+    }
+
+    fn write_cache(&self, meta: &Meta, body: Option<&[u8]>) {
+        let Some((bpath, mpath)) = self.cache_paths(&meta.url) else { return };
+        let Some(dir) = bpath.parent() else { return };
+        if std::fs::create_dir_all(dir).is_err() {
+            return;
+        }
+        // Write to a temporary name and rename, so a reader never sees half a file.
+        if let Some(body) = body {
+            if !write_atomic(&bpath, body) {
+                return;
+            }
+        }
+        if let Ok(m) = serde_json::to_vec(meta) {
+            write_atomic(&mpath, &m);
+        }
+    }
+
+    fn read_file(&self, path: &Path) -> Result<Fetched, String> {
+        match std::fs::metadata(path) {
+            Err(_) => return Ok(Fetched::NotFound),
+            Ok(m) if !m.is_file() => return Ok(Fetched::NotFound),
+            Ok(m) if m.len() > self.opts.max_bytes => {
+                return Err(format!("{} is larger than the {} byte schema limit", path.display(), self.opts.max_bytes))
+            }
+            Ok(_) => {}
+        }
+        std::fs::read(path).map(Fetched::Body).map_err(|e| format!("cannot read {}: {e}", path.display()))
+    }
+
+    fn http(&self, url: &str, cached: Option<&(Meta, Option<Vec<u8>>)>) -> Result<Fetched, String> {
+        let mut req = self.agent.get(url);
+        if let Some((meta, Some(_))) = cached {
+            if let Some(e) = &meta.etag {
+                req = req.header("If-None-Match", e);
+            }
+            if let Some(l) = &meta.last_modified {
+                req = req.header("If-Modified-Since", l);
+            }
+        }
+        let mut resp = req.call().map_err(|e| format!("cannot fetch {url}: {e}"))?;
+        let status = resp.status().as_u16();
+        let header = |name: &str| resp.headers().get(name).and_then(|v| v.to_str().ok()).map(str::to_string);
+        let mut meta =
+            Meta { url: url.to_string(), etag: header("etag"), last_modified: header("last-modified"), checked: now(), not_found: false };
+        match status {
+            304 => match cached {
+                Some((old, Some(body))) => {
+                    meta.etag = meta.etag.or_else(|| old.etag.clone());
+                    meta.last_modified = meta.last_modified.or_else(|| old.last_modified.clone());
+                    self.write_cache(&meta, None);
+                    Ok(Fetched::Body(body.clone()))
+                }
+                _ => Err(format!("{url} answered 304 to a request without a cached copy")),
+            },
+            404 | 410 => {
+                meta.not_found = true;
+                self.write_cache(&meta, None);
+                Ok(Fetched::NotFound)
+            }
+            200..=299 => {
+                let limit = self.opts.max_bytes;
+                let mut body = Vec::new();
+                let reader = resp.body_mut().with_config().limit(limit.saturating_add(1)).reader();
+                reader.take(limit.saturating_add(1)).read_to_end(&mut body).map_err(|e| {
+                    if e.to_string().contains("limit") {
+                        format!("{url} is larger than the {limit} byte schema limit")
+                    } else {
+                        format!("cannot read {url}: {e}")
+                    }
+                })?;
+                if body.len() as u64 > limit {
+                    return Err(format!("{url} is larger than the {limit} byte schema limit"));
+                }
+                self.write_cache(&meta, Some(&body));
+                Ok(Fetched::Body(body))
+            }
+            s => Err(format!("{url} answered HTTP {s}")),
+        }
+    }
+}
+
+impl Source for CachedHttp {
+    fn get(&self, url: &str) -> Result<Fetched, String> {
+        let target = apply_mirrors(url, &self.opts.mirrors);
+        if let Some(path) = file_url_path(&target) {
+            return self.read_file(&path);
+        }
+        if !(target.starts_with("http://") || target.starts_with("https://")) {
+            return Err(format!("cannot fetch {target}: only http(s):// and file:// URLs are supported"));
+        }
+        let cached = self.read_cache(&target);
+        let stale_or = |err: String| match &cached {
+            Some((_, Some(body))) => Ok(Fetched::Body(body.clone())),
+            Some((m, None)) if m.not_found => Ok(Fetched::NotFound),
+            _ => Err(err),
+        };
+        if self.opts.offline {
+            return stale_or(format!("{url} is not in the schema cache (offline)"));
+        }
+        if let Some((meta, body)) = &cached {
+            let age = now().saturating_sub(meta.checked);
+            if age < self.opts.max_age.as_secs() {
+                return Ok(match body {
+                    Some(b) => Fetched::Body(b.clone()),
+                    None => Fetched::NotFound,
+                });
+            }
+        }
+        match self.http(&target, cached.as_ref()) {
+            Ok(f) => Ok(f),
+            // Offline or the server is down: the stale copy is better than nothing.
+            Err(e) if !e.contains("schema limit") => stale_or(e),
+            Err(e) => Err(e),
+        }
+    }
+}
+
+fn now() -> u64 {
+    SystemTime::now().duration_since(SystemTime::UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0)
+}
+
+fn write_atomic(path: &Path, bytes: &[u8]) -> bool {
+    let tmp = path.with_extension(format!("tmp{}", std::process::id()));
+    if std::fs::write(&tmp, bytes).is_err() {
+        return false;
+    }
+    std::fs::rename(&tmp, path).is_ok()
+}
+
+/// 64-bit FNV-1a: a stable file name for a URL (not security relevant).
+fn fnv1a(bytes: &[u8]) -> u64 {
+    let mut h: u64 = 0xcbf29ce484222325;
+    for b in bytes {
+        h ^= u64::from(*b);
+        h = h.wrapping_mul(0x100000001b3);
+    }
+    h
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn mirrors_take_the_longest_prefix() {
+        let m = vec![
+            ("https://".to_string(), "http://127.0.0.1:1/".to_string()),
+            ("https://a.example/x/".to_string(), "file:///m/".to_string()),
+        ];
+        assert_eq!(apply_mirrors("https://a.example/x/y.json", &m), "file:///m/y.json");
+        assert_eq!(apply_mirrors("https://b.example/y.json", &m), "http://127.0.0.1:1/b.example/y.json");
+        assert_eq!(apply_mirrors("http://b.example/y.json", &m), "http://b.example/y.json");
+    }
+
+    #[test]
+    fn file_urls() {
+        assert_eq!(file_url_path("file:///a/b%20c.json"), Some(PathBuf::from("/a/b c.json")));
+        assert_eq!(file_url_path("file://localhost/a"), Some(PathBuf::from("/a")));
+        assert_eq!(file_url_path("https://x/a"), None);
+    }
+}
