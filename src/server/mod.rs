@@ -640,7 +640,10 @@ fn to_lsp_diagnostics(diags: &[ide::diagnostics::Diag], text: &str, enc: Encodin
                 source: Some("homelab-lsp".into()),
                 message: d.message.clone(),
                 related_information: if related.is_empty() { None } else { Some(related) },
-                data: if d.fixes.is_empty() { None } else { Some(serde_json::json!({ "fixes": d.fixes.iter().map(|f| serde_json::json!({"title": f.title, "edits": f.edits.iter().map(|(p, r, t)| serde_json::json!({"path": p, "start": r.start, "end": r.end, "text": t})).collect::<Vec<_>>()})).collect::<Vec<_>>() })) },
+                // Only how many fixes there are: their edits may hold whole generated files
+                // (and the secret values rendered into them), which a published
+                // diagnostic must never carry. `codeAction` computes them again.
+                data: if d.fixes.is_empty() { None } else { Some(serde_json::json!({ "fixes": d.fixes.len() })) },
                 ..Default::default()
             })
         })
@@ -919,7 +922,13 @@ impl LanguageServer for Backend {
             Backend::affects_project(&st, &path)
         };
         if let Some(root) = reload {
-            self.reload(root, self.begin_reload()).await;
+            // Not awaited: notifications are handled one after another, so awaiting would
+            // load the project once per keystroke in a data file. Spawned, the loads queued
+            // behind the one running see a newer generation and skip (`load_project`); the
+            // guard, taken now, keeps requests waiting for the newest text.
+            let guard = self.begin_reload();
+            let this = self.clone_handles();
+            tokio::spawn(async move { this.reload(root, guard).await });
             return;
         }
         // A template edit can change what other files see (rendered facts): keep the index
@@ -1393,36 +1402,44 @@ impl LanguageServer for Backend {
         let enc = self.encoding();
         let diags = params.context.diagnostics.clone();
         let range = params.range;
-        run("codeAction", move || code_actions(&analysis, &path, range, &diags, enc)).await
+        let index = self.cached_index(&analysis, &path);
+        run("codeAction", move || code_actions(&analysis, &path, range, &diags, enc, index.as_deref())).await
     }
 }
 
 /// Quick fixes: the fixes diagnostics carry, "open the template" for generated files, and
 /// "suppress this rule on this line".
-fn code_actions(analysis: &Analysis, path: &Path, range: Range, diags: &[Diagnostic], enc: Encoding) -> Option<CodeActionResponse> {
+fn code_actions(
+    analysis: &Analysis,
+    path: &Path,
+    range: Range,
+    diags: &[Diagnostic],
+    enc: Encoding,
+    index: Option<&crate::yaml::RepoIndex>,
+) -> Option<CodeActionResponse> {
     let pa = analysis.project_for(path)?;
     let text = pa.text(path)?;
     let idx = LineIndex::new(&text);
     let mut actions: Vec<CodeActionOrCommand> = Vec::new();
+    // The fixes of the diagnostics the client names, computed again on the current text
+    // (published diagnostics carry only their count).
+    let wants_fixes = diags.iter().any(|d| d.data.as_ref().and_then(|v| v.get("fixes")).is_some());
+    let current = if wants_fixes { ide::diagnostics::file_diagnostics(pa, path, index) } else { Vec::new() };
     for d in diags.iter().filter(|d| d.source.as_deref() == Some("homelab-lsp")) {
-        if let Some(fixes) = d.data.as_ref().and_then(|v| v.get("fixes")).and_then(|f| f.as_array()) {
-            for fix in fixes {
-                let title = fix.get("title").and_then(|t| t.as_str()).unwrap_or("Fix").to_string();
+        let code = match &d.code {
+            Some(NumberOrString::String(c)) => c.as_str(),
+            _ => "",
+        };
+        let same = current.iter().filter(|c| c.code == code && idx.range(&c.range, enc) == d.range);
+        for fix in same.flat_map(|c| c.fixes.iter()) {
+            {
+                let title = fix.title.clone();
                 let mut changes: HashMap<Uri, Vec<TextEdit>> = HashMap::new();
-                for e in fix.get("edits").and_then(|e| e.as_array()).into_iter().flatten() {
-                    let (Some(p), Some(s), Some(en), Some(t)) = (
-                        e.get("path").and_then(|p| p.as_str()),
-                        e.get("start").and_then(|v| v.as_u64()),
-                        e.get("end").and_then(|v| v.as_u64()),
-                        e.get("text").and_then(|v| v.as_str()),
-                    ) else {
-                        continue;
-                    };
-                    let p = PathBuf::from(p);
-                    let ftext = pa.text(&p).unwrap_or_default();
+                for (p, r, t) in &fix.edits {
+                    let ftext = pa.text(p).unwrap_or_default();
                     let fidx = LineIndex::new(&ftext);
-                    if let Some(uri) = path_to_uri(&p) {
-                        changes.entry(uri).or_default().push(TextEdit::new(fidx.range(&(s as usize..en as usize), enc), t.to_string()));
+                    if let Some(uri) = path_to_uri(p) {
+                        changes.entry(uri).or_default().push(TextEdit::new(fidx.range(r, enc), t.clone()));
                     }
                 }
                 actions.push(CodeActionOrCommand::CodeAction(CodeAction {

@@ -102,9 +102,12 @@ fn load_yaml_as_written(text: &str, file: FileId) -> Result<DataNode, DataError>
     let mut padded: Option<String> = None;
     let mut reparsed_bytes = 0usize;
     let orig_lines = LineIndex::new(text);
+    // One alias budget for all attempts: a billion-laughs block above an under-indented
+    // line would otherwise be expanded again by every retry.
+    let alias_bytes = std::cell::Cell::new(0usize);
     for attempt in 0.. {
         let src = padded.as_deref().unwrap_or(text);
-        let failure = match load_once(src, file, &pads) {
+        let failure = match load_once(src, file, &pads, &alias_bytes) {
             Ok(node) => return Ok(node),
             Err(f) => f,
         };
@@ -374,8 +377,16 @@ struct Builder<'a> {
     /// Anchor names seen in the current document, with where (PyYAML rejects duplicates).
     anchor_names: HashMap<String, SourceLoc>,
     copied_bytes: usize,
+    /// Where `copied_bytes` is kept across the attempts of one load (written back on drop).
+    spent: &'a std::cell::Cell<usize>,
     root: Dict,
     root_loc: Option<SourceLoc>,
+}
+
+impl Drop for Builder<'_> {
+    fn drop(&mut self) {
+        self.spent.set(self.copied_bytes);
+    }
 }
 
 fn tag_name(tag: &Tag) -> String {
@@ -413,13 +424,14 @@ fn node_kind(v: &DataValue) -> &'static str {
     }
 }
 
-fn load_once(src: &str, file: FileId, pads: &[u32]) -> Result<DataNode, Failure> {
+fn load_once(src: &str, file: FileId, pads: &[u32], alias_bytes: &std::cell::Cell<usize>) -> Result<DataNode, Failure> {
     let mut b = Builder {
         pos: PosMap::new(src, pads, file),
         stack: Vec::new(),
         anchors: HashMap::new(),
         anchor_names: HashMap::new(),
-        copied_bytes: 0,
+        copied_bytes: alias_bytes.get(),
+        spent: alias_bytes,
         root: Dict::new(),
         root_loc: None,
     };
@@ -531,7 +543,7 @@ fn load_once(src: &str, file: FileId, pads: &[u32]) -> Result<DataNode, Failure>
         }
     }
     let loc = b.root_loc.unwrap_or(SourceLoc { file, line: 0, col: 0, offset: 0 });
-    Ok(DataNode::new(DataValue::Map(b.root.into_entries()), loc))
+    Ok(DataNode::new(DataValue::Map(std::mem::take(&mut b.root).into_entries()), loc))
 }
 
 impl Builder<'_> {
