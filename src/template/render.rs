@@ -459,6 +459,27 @@ mod tests {
         Renderer::new(&settings, Arc::new(loader), ctx)
     }
 
+    /// Found by homelab-fuzz: `#% include cloudflare_token %#` put the token into a
+    /// `missing-include` diagnostic ("tried to include non-existing template '<token>'").
+    #[test]
+    fn error_messages_never_carry_data_values() {
+        let token = "tok3n-Zx81-secret-value";
+        let ctx =
+            Value::from_pairs([("nested", Value::from_pairs([("cloudflare_token", Value::from(token))])), ("n", Value::from("short"))]);
+        for t in
+            ["#% include nested.cloudflare_token %#", "#{ nested.cloudflare_token | int + 1 }#", "#{ range(nested.cloudflare_token) }#"]
+        {
+            let r = renderer(&[("t.j2", t)], ctx.clone(), UndefinedMode::Chainable);
+            let e = r.render("t.j2").expect_err(t);
+            assert!(!e.message.contains(token), "{t}: {}", e.message);
+            let e = r.eval_expression("nested.cloudflare_token | int + 1").expect_err(t);
+            assert!(!e.contains(token), "{e}");
+        }
+        // Words of the message itself are never masked (values under 6 characters are left).
+        let r = renderer(&[("t.j2", "#{ n + 1 }#")], ctx, UndefinedMode::Chainable);
+        assert!(!r.render("t.j2").unwrap_err().message.contains("••"));
+    }
+
     #[test]
     fn renders_python_style_values() {
         let ctx = Value::from_pairs([("flag", Value::from(true)), ("xs", Value::from(vec!["a", "b"]))]);

@@ -1280,6 +1280,33 @@ mod tests {
         }
     }
 
+    /// Found by homelab-fuzz: a billion-laughs block above under-indented flow lines was
+    /// expanded again by every re-parse (up to 64), holding the server's reload for tens of
+    /// seconds. The alias budget now covers all attempts of one load.
+    #[test]
+    fn alias_budget_is_shared_by_the_retries() {
+        // Levels of nine aliases each until one parse copies over a fiftieth of the budget.
+        let mut text = String::from("laughs:\n  a0: &a0 [lol, lol, lol, lol, lol, lol, lol, lol, lol]\n");
+        let one_attempt = std::cell::Cell::new(0);
+        for i in 1.. {
+            let p = i - 1;
+            text.push_str(&format!("  a{i}: &a{i} [{}]\n", vec![format!("*a{p}"); 9].join(", ")));
+            one_attempt.set(0);
+            assert!(load_once(&text, 7, &[], &one_attempt).is_ok());
+            if one_attempt.get() > ALIAS_BUDGET / 50 {
+                break;
+            }
+        }
+        assert!(load(&text).is_ok(), "one expansion is within the budget");
+        let retries = ALIAS_BUDGET / one_attempt.get() + 2;
+        assert!(retries < MAX_RETRIES);
+        for i in 0..retries {
+            text.push_str(&format!("m{i}:\n  k: [a,\nb]\n"));
+        }
+        let e = load(&text).expect_err("the retries share one budget");
+        assert!(e.message.contains("alias"), "{}", e.message);
+    }
+
     /// Inputs PyYAML rejects that saphyr reads (a YAML 1.2 parser is more lenient there).
     const LENIENT: &[&str] = &["a: \"\\u263A smile\"\nb: 'tab\tinside'\nc: x\ty"];
 
