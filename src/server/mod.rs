@@ -503,7 +503,10 @@ impl Backend {
                 text = Some(Arc::from(t));
             }
             let text = text.unwrap_or_default();
-            to_lsp_diagnostics(&diags, &text, enc, &rules)
+            // Related locations in other files are positioned in the text this run saw
+            // (an open document's, else the file on disk).
+            let text_of = |p: &Path| pa.as_ref().and_then(|pa| pa.text(p));
+            to_lsp_diagnostics(&diags, &text, enc, &rules, &text_of)
         })
         .await;
         let Ok(diags) = result else { return };
@@ -612,7 +615,13 @@ fn severity_for(code: &str, default: crate::yaml::Severity, rules: &HashMap<Stri
     Some(s)
 }
 
-fn to_lsp_diagnostics(diags: &[ide::diagnostics::Diag], text: &str, enc: Encoding, rules: &HashMap<String, String>) -> Vec<Diagnostic> {
+fn to_lsp_diagnostics(
+    diags: &[ide::diagnostics::Diag],
+    text: &str,
+    enc: Encoding,
+    rules: &HashMap<String, String>,
+    text_of: &dyn Fn(&Path) -> Option<Arc<str>>,
+) -> Vec<Diagnostic> {
     let idx = LineIndex::new(text);
     diags
         .iter()
@@ -625,7 +634,9 @@ fn to_lsp_diagnostics(diags: &[ide::diagnostics::Diag], text: &str, enc: Encodin
                     let uri = path_to_uri(&r.path)?;
                     let range = match &r.range {
                         Some(rr) => {
-                            let t = crate::workspace::vfs::read_text_file(&r.path).unwrap_or_default();
+                            let t = text_of(&r.path)
+                                .or_else(|| crate::workspace::vfs::read_text_file(&r.path).ok().map(Arc::from))
+                                .unwrap_or_default();
                             LineIndex::new(&t).range(rr, enc)
                         }
                         None => Range::default(),

@@ -939,6 +939,14 @@ impl<'a> Fuzzer<'a> {
         self.stop(live);
         if !dead {
             let mut fresh = self.start()?;
+            // A fresh server's first check waits for its repo index, which can take longer
+            // than the quiet period (debug builds): wait for a publish for every document
+            // the fuzzed server has diagnostics for (at most a minute), then for quiet.
+            let expect: Vec<String> = open.iter().zip(&fuzzed).filter(|(_, d)| !d.is_empty()).map(|(u, _)| u.clone()).collect();
+            let end = Instant::now() + Duration::from_secs(60);
+            while Instant::now() < end && !fresh.server.closed && !expect.iter().all(|u| fresh.diags.contains_key(u)) {
+                self.pump(&mut fresh, Duration::from_millis(100));
+            }
             self.quiesce(&mut fresh, Duration::from_millis(2500), Duration::from_secs(120));
             let clean: Vec<Vec<String>> = open.iter().map(|u| normalize(fresh.diags.get(u))).collect();
             self.stop(fresh);
