@@ -36,9 +36,9 @@ pub struct Backend {
     published: Arc<dashmap::DashMap<PathBuf, ()>>,
     /// Project loads in flight. tower-lsp runs handlers concurrently, so a notification
     /// that reloads a project (watched files, data or config edits, folders) counts itself
-    /// here before its first `await`, and requests wait for zero: they see every change sent
-    /// before them.
-    reloads: Arc<tokio::sync::watch::Sender<usize>>,
+    /// here before its first `await`, and requests wait for the ones that began before
+    /// them: they see every change sent before them.
+    reloads: Arc<tokio::sync::watch::Sender<Reloads>>,
     /// Per-root load generation: only the latest started load installs its project.
     load_generations: Arc<dashmap::DashMap<PathBuf, u64>>,
     /// One load per root at a time; loads queued behind it that are no longer the latest
@@ -76,12 +76,22 @@ impl Drop for InFlight {
     }
 }
 
+/// The reloads in flight, by ticket (the order they began in).
+#[derive(Default)]
+struct Reloads {
+    next: u64,
+    in_flight: std::collections::BTreeSet<u64>,
+}
+
 /// Holds back requests while a reload runs (see `Backend::reloads`); released on drop.
-struct ReloadGuard(Arc<tokio::sync::watch::Sender<usize>>);
+struct ReloadGuard(Arc<tokio::sync::watch::Sender<Reloads>>, u64);
 
 impl Drop for ReloadGuard {
     fn drop(&mut self) {
-        self.0.send_modify(|n| *n = n.saturating_sub(1));
+        let ticket = self.1;
+        self.0.send_modify(|r| {
+            r.in_flight.remove(&ticket);
+        });
     }
 }
 
@@ -145,7 +155,7 @@ impl Backend {
             generations: Default::default(),
             indexes: Default::default(),
             published: Default::default(),
-            reloads: Arc::new(tokio::sync::watch::channel(0).0),
+            reloads: Arc::new(tokio::sync::watch::channel(Reloads::default()).0),
             load_generations: Default::default(),
             load_locks: Default::default(),
             publish_generation: Default::default(),
@@ -157,14 +167,22 @@ impl Backend {
     /// Marks a reload in flight until the guard drops. Call before the handler's first
     /// `await`, so requests that arrive after the notification wait for it.
     fn begin_reload(&self) -> ReloadGuard {
-        self.reloads.send_modify(|n| *n += 1);
-        ReloadGuard(self.reloads.clone())
+        let mut ticket = 0;
+        self.reloads.send_modify(|r| {
+            ticket = r.next;
+            r.next += 1;
+            r.in_flight.insert(ticket);
+        });
+        ReloadGuard(self.reloads.clone(), ticket)
     }
 
-    /// Waits until no reload is in flight (every request starts with this).
+    /// Waits until the reloads that began before this call have ended (every request
+    /// starts with this). Reloads that begin later (the next keystroke in a data file) are
+    /// not waited for: under a stream of edits a request would otherwise never answer.
     async fn settled(&self) {
         let mut rx = self.reloads.subscribe();
-        let _ = rx.wait_for(|n| *n == 0).await;
+        let before = rx.borrow().next;
+        let _ = rx.wait_for(|r| r.in_flight.first().is_none_or(|&t| t >= before)).await;
     }
 
     fn snapshot(&self) -> Analysis {
