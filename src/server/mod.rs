@@ -487,10 +487,11 @@ impl Backend {
 
     async fn publish_file(&self, analysis: &Analysis, path: &Path, generation: Option<u64>) {
         let Some(uri) = path_to_uri(path) else { return };
-        let (enc, rules, version, config_error) = {
-            let st = lock(&self.state);
+        let (enc, rules, version, config_error, open_text) = {
+            let mut st = lock(&self.state);
             let config_error = st.broken.values().find(|e| e.file == path).cloned();
-            (st.encoding, st.settings.rules.clone(), st.docs.get(path).map(|d| d.version), config_error)
+            let open = st.docs.get_mut(path).map(|d| (d.version, d.text()));
+            (st.encoding, st.settings.rules.clone(), open.as_ref().map(|o| o.0), config_error, open.map(|o| o.1))
         };
         let pa = analysis.project_for(path).cloned();
         // The editor's text this run checks, if the document was open in the snapshot.
@@ -508,7 +509,12 @@ impl Backend {
                 text = pa.text(&path_owned);
             }
             if let Some(e) = config_error {
-                let t = crate::workspace::vfs::read_text_file(&path_owned).unwrap_or_default();
+                // The error was found in the text the load read: the editor's while the file
+                // is open (the version published), else the file on disk.
+                let t = match open_text {
+                    Some(t) => t.to_string(),
+                    None => crate::workspace::vfs::read_text_file(&path_owned).unwrap_or_default(),
+                };
                 let start = ide::diagnostics::offset_of(&t, e.line.unwrap_or(0), e.col.unwrap_or(0));
                 diags.push(ide::diagnostics::Diag {
                     code: "config-error",

@@ -96,6 +96,23 @@ fn remap_locs(node: &mut DataNode, map: &dyn Fn(usize) -> (u32, u32, usize)) {
     }
 }
 
+/// Moves every offset of a tree back to the start of the character it falls in.
+fn floor_to_char_boundaries(node: &mut DataNode, text: &str) {
+    let mut o = node.loc.offset.min(text.len());
+    while !text.is_char_boundary(o) {
+        o -= 1;
+    }
+    node.loc.offset = o;
+    match &mut node.value {
+        DataValue::List(items) => items.iter_mut().for_each(|i| floor_to_char_boundaries(i, text)),
+        DataValue::Map(entries) => entries.iter_mut().for_each(|e| {
+            floor_to_char_boundaries(&mut e.key, text);
+            floor_to_char_boundaries(&mut e.value, text);
+        }),
+        _ => {}
+    }
+}
+
 fn load_yaml_as_written(text: &str, file: FileId) -> Result<DataNode, DataError> {
     // Extra indentation (spaces) inserted at the start of each line, see `RetryHint`.
     let mut pads: Vec<u32> = Vec::new();
@@ -108,6 +125,12 @@ fn load_yaml_as_written(text: &str, file: FileId) -> Result<DataNode, DataError>
     for attempt in 0.. {
         let src = padded.as_deref().unwrap_or(text);
         let failure = match load_once(src, file, &pads, &alias_bytes) {
+            Ok(mut node) if !pads.is_empty() => {
+                // Offsets mapped back through the re-indentation must still fall on
+                // characters of the original text (callers slice it there).
+                floor_to_char_boundaries(&mut node, text);
+                return Ok(node);
+            }
             Ok(node) => return Ok(node),
             Err(f) => f,
         };
