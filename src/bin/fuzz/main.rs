@@ -83,6 +83,9 @@ pub struct Figures {
     pub secret_unmasked: usize,
     pub internal_errors: usize,
     pub cli_failures: usize,
+    /// Rounds that could not start (the repo copy failed, or the server never finished
+    /// indexing).
+    pub setup_failures: usize,
     /// The first few descriptions of each violation, for the report.
     pub samples: Vec<String>,
     pub slowest_ms: u64,
@@ -105,6 +108,7 @@ impl Figures {
             + self.secret_unmasked
             + self.internal_errors
             + self.cli_failures
+            + self.setup_failures
             + usize::from(self.peak_rss_kib > rss_limit_mb * 1024)
     }
 
@@ -175,7 +179,7 @@ fn main() {
         if let Err(e) = session::round(&cfg, repo, seed, &mut figures) {
             eprintln!("homelab-fuzz: round {round} on {} could not run: {e}", repo.display());
             figures.sample(format!("round {round} ({}) could not run: {e}", repo.display()));
-            figures.deaths += 1;
+            figures.setup_failures += 1;
         }
         figures.rounds += 1;
         eprintln!(
@@ -206,6 +210,7 @@ fn main() {
     println!("  secrets unmasked:      {}", f.secret_unmasked);
     println!("  internal errors:       {}", f.internal_errors);
     println!("  CLI failures:          {}", f.cli_failures);
+    println!("  rounds not started:    {}", f.setup_failures);
     let v = f.violations(opts.rss_limit_mb);
     if v > 0 {
         println!("{v} violations; first ones:");

@@ -110,6 +110,10 @@ pub fn prepare(src: &Path, seed: u64) -> std::io::Result<Repo> {
             text.push('\n');
         }
         text.push_str(&format!("{SECRET_KEY}: \"{secret}\"\n"));
+        // A gitignored data file may be missing with its directory.
+        if let Some(parent) = first.parent() {
+            std::fs::create_dir_all(parent)?;
+        }
         std::fs::write(first, text)?;
     } else {
         let p = root.join("kubernetes/apps/fuzz/secret.yaml");
