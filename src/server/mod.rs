@@ -105,8 +105,8 @@ async fn run<T: Send + 'static>(what: &'static str, f: impl FnOnce() -> T + Send
     match joined {
         Ok(Ok(v)) => Ok(v),
         Ok(Err(panic)) => {
-            let msg =
-                panic.downcast_ref::<String>().cloned().or_else(|| panic.downcast_ref::<&str>().map(|s| s.to_string())).unwrap_or_default();
+            // Never the panic's message: it may quote the file being handled.
+            let msg = crate::panics::describe(&*panic);
             Err(RpcError {
                 code: tower_lsp_server::jsonrpc::ErrorCode::InternalError,
                 message: format!("{what} failed: internal error ({msg})").into(),
