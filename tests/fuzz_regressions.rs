@@ -70,3 +70,24 @@ fn check_excerpts_mask_credentials() {
     assert!(out.contains("plaintext-secret"), "{out}");
     assert!(!out.contains(TOKEN) && !err.contains(TOKEN), "{out}\n{err}");
 }
+
+/// While `makejinja.toml` did not parse, a data file's syntax errors were never reported
+/// (the project answering was the last good one, holding the data text it had loaded).
+#[test]
+fn data_syntax_errors_show_while_the_config_is_broken() {
+    let f = Fixture::project(&format!("{}\n//- /bootstrap/templates/a.yaml.j2\na: #{{ cluster_name }}#\n", data()));
+    let cfg = f.path("makejinja.toml");
+    let data = f.path("config.yaml");
+    let mut c = f.start();
+    let broken = f.text("makejinja.toml").replacen("[makejinja]", "[makejinja", 1);
+    c.did_open(&cfg, f.text("makejinja.toml"));
+    c.did_change_full(&cfg, 2, &broken);
+    c.wait_diagnostics(&uri(&cfg), |d| d.iter().any(|x| x["code"] == "config-error"));
+    c.did_open(&data, f.text("config.yaml"));
+    c.did_change_full(&data, 2, "cluster_name: [home\n");
+    let d = c.wait_diagnostics(&uri(&data), |d| d.iter().any(|x| x["code"] == "data-error"));
+    assert_eq!(d.iter().find(|x| x["code"] == "data-error").unwrap()["range"]["start"]["line"], 1, "{d:#?}");
+    // Fixed again: the error goes.
+    c.did_change_full(&data, 3, "cluster_name: home\n");
+    c.wait_diagnostics(&uri(&data), |d| !d.iter().any(|x| x["code"] == "data-error"));
+}

@@ -487,11 +487,12 @@ impl Backend {
 
     async fn publish_file(&self, analysis: &Analysis, path: &Path, generation: Option<u64>) {
         let Some(uri) = path_to_uri(path) else { return };
-        let (enc, rules, version, config_error, open_text) = {
+        let (enc, rules, version, config_error, open_text, config_broken) = {
             let mut st = lock(&self.state);
             let config_error = st.broken.values().find(|e| e.file == path).cloned();
+            let config_broken = st.root_for(path).is_some_and(|r| st.broken.contains_key(&r));
             let open = st.docs.get_mut(path).map(|d| (d.version, d.text()));
-            (st.encoding, st.settings.rules.clone(), open.as_ref().map(|o| o.0), config_error, open.map(|o| o.1))
+            (st.encoding, st.settings.rules.clone(), open.as_ref().map(|o| o.0), config_error, open.map(|o| o.1), config_broken)
         };
         let pa = analysis.project_for(path).cloned();
         // The editor's text this run checks, if the document was open in the snapshot.
@@ -507,6 +508,25 @@ impl Backend {
             if let Some(pa) = &pa {
                 diags = ide::diagnostics::file_diagnostics(pa, &path_owned, index.as_deref());
                 text = pa.text(&path_owned);
+                // While makejinja.toml does not load, the project answering is the last good
+                // one, whose data-file errors are those of the text it loaded: a data file's
+                // syntax is checked on its current text instead.
+                if config_broken && pa.project.data_files.iter().any(|d| d.path == path_owned) {
+                    if let Some(t) = &text {
+                        diags.retain(|d| d.code != "data-error");
+                        if let Some(Err(e)) = crate::workspace::data::load_data_text(&path_owned, t, 0) {
+                            let start = ide::diagnostics::offset_of(t, e.line.unwrap_or(0), e.col.unwrap_or(0));
+                            diags.push(ide::diagnostics::Diag {
+                                code: "data-error",
+                                severity: crate::yaml::Severity::Error,
+                                range: start..(start + 1).min(t.len()).max(start),
+                                message: e.message,
+                                related: Vec::new(),
+                                fixes: Vec::new(),
+                            });
+                        }
+                    }
+                }
             }
             if let Some(e) = config_error {
                 // The error was found in the text the load read: the editor's while the file
