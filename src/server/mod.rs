@@ -582,13 +582,6 @@ impl Backend {
             self.published.insert(path.to_path_buf(), ());
         }
         self.client.publish_diagnostics(uri, diags, version).await;
-        // Two runs can pass the check above and send in either order: should a newer
-        // version's diagnostics have gone out first, these (older) would stay the last
-        // published. Whatever arrives last must win, so check the file once more.
-        let now = lock(&self.state).docs.get(path).map(|d| d.version);
-        if now != version {
-            self.schedule(path.to_path_buf());
-        }
     }
 
     /// Whether a path change requires reloading its project (data, config, plugin, inventory).
