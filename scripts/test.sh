@@ -34,6 +34,9 @@ cargo test --locked --all-targets
 step "benchmark smoke (homelab-bench --quick, debug build; fails on errors, never on timings)"
 scripts/bench-smoke.sh --no-compare
 
+step "LSP edit-stream fuzzer, CI mode (homelab-fuzz --ci: fixed seed, bounded; fails on any violation)"
+cargo run --locked --quiet --bin homelab-fuzz -- --ci --server "$TARGET_DIR/debug/homelab-lsp"
+
 if [ -x editors/test.sh ]; then
   step "editor integrations"
   editors/test.sh "$TARGET_DIR/debug/homelab-lsp"

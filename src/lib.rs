@@ -6,6 +6,7 @@
 pub mod bridge;
 pub mod cli;
 pub mod ide;
+pub mod panics;
 pub mod parallel;
 pub mod pyfmt;
 pub mod rules;

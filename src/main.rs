@@ -103,6 +103,7 @@ fn command() -> clap::Command {
 }
 
 fn main() {
+    homelab_lsp::panics::install_hook();
     let args = match Args::from_arg_matches(&command().get_matches()) {
         Ok(a) => a,
         Err(e) => e.exit(),

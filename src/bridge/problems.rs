@@ -9,7 +9,43 @@ use std::path::{Path, PathBuf};
 pub const CODE: &str = "plugin-error";
 const FALLBACK: &str = "makejinja fails the same way; homelab-lsp shows the built-in emulation meanwhile";
 
+/// The string values of the project's data (6 characters or more), longest first.
+fn data_strings(project: &Project) -> Vec<String> {
+    fn walk(n: &DataNode, out: &mut Vec<String>) {
+        match &n.value {
+            DataValue::Str(s) if s.chars().count() >= 6 => out.push(s.clone()),
+            DataValue::List(items) => items.iter().for_each(|i| walk(i, out)),
+            DataValue::Map(entries) => entries.iter().for_each(|e| walk(&e.value, out)),
+            _ => {}
+        }
+    }
+    let mut out = Vec::new();
+    for root in project.data_files.iter().filter_map(|d| d.root.as_ref()) {
+        walk(root, &mut out);
+    }
+    out.sort_by(|a, b| b.len().cmp(&a.len()).then(a.cmp(b)));
+    out.dedup();
+    out
+}
+
+/// A plugin's message with the data values it quotes masked (`ValueError: bad token
+/// '<the token>'`): diagnostics and logs never carry data values.
+fn mask_values(message: String, values: &[String]) -> String {
+    values.iter().fold(message, |m, v| if m.contains(v.as_str()) { m.replace(v.as_str(), "••••••••") } else { m })
+}
+
 pub fn plugin_error_problems(project: &Project, err: &PluginError) -> Vec<ProjectProblem> {
+    let mut out = plugin_error_problems_unmasked(project, err);
+    if !out.is_empty() {
+        let values = data_strings(project);
+        for p in &mut out {
+            p.message = mask_values(std::mem::take(&mut p.message), &values);
+        }
+    }
+    out
+}
+
+fn plugin_error_problems_unmasked(project: &Project, err: &PluginError) -> Vec<ProjectProblem> {
     let root = &project.config.root;
     let mut out = Vec::new();
     for (loc, msg) in &err.locs {

@@ -159,7 +159,9 @@ fn to_report(root: &Path, file: &Path, text: &str, d: Diag, rules: &HashMap<Stri
         severity: severity_name(sev),
         code: d.code,
         message: d.message,
-        source_line: text.lines().nth(l1).unwrap_or_default().to_string(),
+        // The excerpt of a line that holds a credential (the usual line of a
+        // plaintext-secret finding) shows it masked: CI logs are often public.
+        source_line: crate::ide::secrets::mask_rendered_line(text.lines().nth(l1).unwrap_or_default()),
     })
 }
 

@@ -120,7 +120,13 @@ fn node_end(node: &DataNode, text: &str) -> usize {
         DataValue::List(l) => l.last().map(|n| node_end(n, text)),
         _ => None,
     };
-    last.unwrap_or_else(|| text[node.loc.offset.min(text.len())..].find('\n').map_or(text.len(), |i| node.loc.offset + i))
+    last.unwrap_or_else(|| {
+        let mut start = node.loc.offset.min(text.len());
+        while !text.is_char_boundary(start) {
+            start -= 1;
+        }
+        text[start..].find('\n').map_or(text.len(), |i| start + i)
+    })
 }
 
 /// Open/close pairs of block tags: (keyword, opening tag range, closing tag range).

@@ -36,9 +36,9 @@ pub struct Backend {
     published: Arc<dashmap::DashMap<PathBuf, ()>>,
     /// Project loads in flight. tower-lsp runs handlers concurrently, so a notification
     /// that reloads a project (watched files, data or config edits, folders) counts itself
-    /// here before its first `await`, and requests wait for zero: they see every change sent
-    /// before them.
-    reloads: Arc<tokio::sync::watch::Sender<usize>>,
+    /// here before its first `await`, and requests wait for the ones that began before
+    /// them: they see every change sent before them.
+    reloads: Arc<tokio::sync::watch::Sender<Reloads>>,
     /// Per-root load generation: only the latest started load installs its project.
     load_generations: Arc<dashmap::DashMap<PathBuf, u64>>,
     /// One load per root at a time; loads queued behind it that are no longer the latest
@@ -76,12 +76,22 @@ impl Drop for InFlight {
     }
 }
 
+/// The reloads in flight, by ticket (the order they began in).
+#[derive(Default)]
+struct Reloads {
+    next: u64,
+    in_flight: std::collections::BTreeSet<u64>,
+}
+
 /// Holds back requests while a reload runs (see `Backend::reloads`); released on drop.
-struct ReloadGuard(Arc<tokio::sync::watch::Sender<usize>>);
+struct ReloadGuard(Arc<tokio::sync::watch::Sender<Reloads>>, u64);
 
 impl Drop for ReloadGuard {
     fn drop(&mut self) {
-        self.0.send_modify(|n| *n = n.saturating_sub(1));
+        let ticket = self.1;
+        self.0.send_modify(|r| {
+            r.in_flight.remove(&ticket);
+        });
     }
 }
 
@@ -95,8 +105,8 @@ async fn run<T: Send + 'static>(what: &'static str, f: impl FnOnce() -> T + Send
     match joined {
         Ok(Ok(v)) => Ok(v),
         Ok(Err(panic)) => {
-            let msg =
-                panic.downcast_ref::<String>().cloned().or_else(|| panic.downcast_ref::<&str>().map(|s| s.to_string())).unwrap_or_default();
+            // Never the panic's message: it may quote the file being handled.
+            let msg = crate::panics::describe(&*panic);
             Err(RpcError {
                 code: tower_lsp_server::jsonrpc::ErrorCode::InternalError,
                 message: format!("{what} failed: internal error ({msg})").into(),
@@ -145,7 +155,7 @@ impl Backend {
             generations: Default::default(),
             indexes: Default::default(),
             published: Default::default(),
-            reloads: Arc::new(tokio::sync::watch::channel(0).0),
+            reloads: Arc::new(tokio::sync::watch::channel(Reloads::default()).0),
             load_generations: Default::default(),
             load_locks: Default::default(),
             publish_generation: Default::default(),
@@ -157,14 +167,22 @@ impl Backend {
     /// Marks a reload in flight until the guard drops. Call before the handler's first
     /// `await`, so requests that arrive after the notification wait for it.
     fn begin_reload(&self) -> ReloadGuard {
-        self.reloads.send_modify(|n| *n += 1);
-        ReloadGuard(self.reloads.clone())
+        let mut ticket = 0;
+        self.reloads.send_modify(|r| {
+            ticket = r.next;
+            r.next += 1;
+            r.in_flight.insert(ticket);
+        });
+        ReloadGuard(self.reloads.clone(), ticket)
     }
 
-    /// Waits until no reload is in flight (every request starts with this).
+    /// Waits until the reloads that began before this call have ended (every request
+    /// starts with this). Reloads that begin later (the next keystroke in a data file) are
+    /// not waited for: under a stream of edits a request would otherwise never answer.
     async fn settled(&self) {
         let mut rx = self.reloads.subscribe();
-        let _ = rx.wait_for(|n| *n == 0).await;
+        let before = rx.borrow().next;
+        let _ = rx.wait_for(|r| r.in_flight.first().is_none_or(|&t| t >= before)).await;
     }
 
     fn snapshot(&self) -> Analysis {
@@ -469,10 +487,12 @@ impl Backend {
 
     async fn publish_file(&self, analysis: &Analysis, path: &Path, generation: Option<u64>) {
         let Some(uri) = path_to_uri(path) else { return };
-        let (enc, rules, version, config_error) = {
-            let st = lock(&self.state);
+        let (enc, rules, version, config_error, open_text, config_broken) = {
+            let mut st = lock(&self.state);
             let config_error = st.broken.values().find(|e| e.file == path).cloned();
-            (st.encoding, st.rules_for(path), st.docs.get(path).map(|d| d.version), config_error)
+            let config_broken = st.root_for(path).is_some_and(|r| st.broken.contains_key(&r));
+            let open = st.docs.get_mut(path).map(|d| (d.version, d.text()));
+            (st.encoding, st.rules_for(path), open.as_ref().map(|o| o.0), config_error, open.map(|o| o.1), config_broken)
         };
         let pa = analysis.project_for(path).cloned();
         // The editor's text this run checks, if the document was open in the snapshot.
@@ -488,9 +508,33 @@ impl Backend {
             if let Some(pa) = &pa {
                 diags = ide::diagnostics::file_diagnostics(pa, &path_owned, index.as_deref());
                 text = pa.text(&path_owned);
+                // While makejinja.toml does not load, the project answering is the last good
+                // one, whose data-file errors are those of the text it loaded: a data file's
+                // syntax is checked on its current text instead.
+                if config_broken && pa.project.data_files.iter().any(|d| d.path == path_owned) {
+                    if let Some(t) = &text {
+                        diags.retain(|d| d.code != "data-error");
+                        if let Some(Err(e)) = crate::workspace::data::load_data_text(&path_owned, t, 0) {
+                            let start = ide::diagnostics::offset_of(t, e.line.unwrap_or(0), e.col.unwrap_or(0));
+                            diags.push(ide::diagnostics::Diag {
+                                code: "data-error",
+                                severity: crate::yaml::Severity::Error,
+                                range: start..(start + 1).min(t.len()).max(start),
+                                message: e.message,
+                                related: Vec::new(),
+                                fixes: Vec::new(),
+                            });
+                        }
+                    }
+                }
             }
             if let Some(e) = config_error {
-                let t = crate::workspace::vfs::read_text_file(&path_owned).unwrap_or_default();
+                // The error was found in the text the load read: the editor's while the file
+                // is open (the version published), else the file on disk.
+                let t = match open_text {
+                    Some(t) => t.to_string(),
+                    None => crate::workspace::vfs::read_text_file(&path_owned).unwrap_or_default(),
+                };
                 let start = ide::diagnostics::offset_of(&t, e.line.unwrap_or(0), e.col.unwrap_or(0));
                 diags.push(ide::diagnostics::Diag {
                     code: "config-error",
@@ -503,7 +547,10 @@ impl Backend {
                 text = Some(Arc::from(t));
             }
             let text = text.unwrap_or_default();
-            to_lsp_diagnostics(&diags, &text, enc, &rules)
+            // Related locations in other files are positioned in the text this run saw
+            // (an open document's, else the file on disk).
+            let text_of = |p: &Path| pa.as_ref().and_then(|pa| pa.text(p));
+            to_lsp_diagnostics(&diags, &text, enc, &rules, &text_of)
         })
         .await;
         let Ok(diags) = result else { return };
@@ -612,7 +659,13 @@ fn severity_for(code: &str, default: crate::yaml::Severity, rules: &HashMap<Stri
     Some(s)
 }
 
-fn to_lsp_diagnostics(diags: &[ide::diagnostics::Diag], text: &str, enc: Encoding, rules: &HashMap<String, String>) -> Vec<Diagnostic> {
+fn to_lsp_diagnostics(
+    diags: &[ide::diagnostics::Diag],
+    text: &str,
+    enc: Encoding,
+    rules: &HashMap<String, String>,
+    text_of: &dyn Fn(&Path) -> Option<Arc<str>>,
+) -> Vec<Diagnostic> {
     let idx = LineIndex::new(text);
     diags
         .iter()
@@ -625,7 +678,9 @@ fn to_lsp_diagnostics(diags: &[ide::diagnostics::Diag], text: &str, enc: Encodin
                     let uri = path_to_uri(&r.path)?;
                     let range = match &r.range {
                         Some(rr) => {
-                            let t = crate::workspace::vfs::read_text_file(&r.path).unwrap_or_default();
+                            let t = text_of(&r.path)
+                                .or_else(|| crate::workspace::vfs::read_text_file(&r.path).ok().map(Arc::from))
+                                .unwrap_or_default();
                             LineIndex::new(&t).range(rr, enc)
                         }
                         None => Range::default(),
@@ -640,7 +695,10 @@ fn to_lsp_diagnostics(diags: &[ide::diagnostics::Diag], text: &str, enc: Encodin
                 source: Some("homelab-lsp".into()),
                 message: d.message.clone(),
                 related_information: if related.is_empty() { None } else { Some(related) },
-                data: if d.fixes.is_empty() { None } else { Some(serde_json::json!({ "fixes": d.fixes.iter().map(|f| serde_json::json!({"title": f.title, "edits": f.edits.iter().map(|(p, r, t)| serde_json::json!({"path": p, "start": r.start, "end": r.end, "text": t})).collect::<Vec<_>>()})).collect::<Vec<_>>() })) },
+                // Only how many fixes there are: their edits may hold whole generated files
+                // (and the secret values rendered into them), which a published
+                // diagnostic must never carry. `codeAction` computes them again.
+                data: if d.fixes.is_empty() { None } else { Some(serde_json::json!({ "fixes": d.fixes.len() })) },
                 ..Default::default()
             })
         })
@@ -929,7 +987,13 @@ impl LanguageServer for Backend {
             Backend::affects_project(&st, &path)
         };
         if let Some(root) = reload {
-            self.reload(root, self.begin_reload()).await;
+            // Not awaited: notifications are handled one after another, so awaiting would
+            // load the project once per keystroke in a data file. Spawned, the loads queued
+            // behind the one running see a newer generation and skip (`load_project`); the
+            // guard, taken now, keeps requests waiting for the newest text.
+            let guard = self.begin_reload();
+            let this = self.clone_handles();
+            tokio::spawn(async move { this.reload(root, guard).await });
             return;
         }
         // A template edit can change what other files see (rendered facts): keep the index
@@ -1426,36 +1490,44 @@ impl LanguageServer for Backend {
         let enc = self.encoding();
         let diags = params.context.diagnostics.clone();
         let range = params.range;
-        run("codeAction", move || code_actions(&analysis, &path, range, &diags, enc)).await
+        let index = self.cached_index(&analysis, &path);
+        run("codeAction", move || code_actions(&analysis, &path, range, &diags, enc, index.as_deref())).await
     }
 }
 
 /// Quick fixes: the fixes diagnostics carry, "open the template" for generated files, and
 /// "suppress this rule on this line".
-fn code_actions(analysis: &Analysis, path: &Path, range: Range, diags: &[Diagnostic], enc: Encoding) -> Option<CodeActionResponse> {
+fn code_actions(
+    analysis: &Analysis,
+    path: &Path,
+    range: Range,
+    diags: &[Diagnostic],
+    enc: Encoding,
+    index: Option<&crate::yaml::RepoIndex>,
+) -> Option<CodeActionResponse> {
     let pa = analysis.project_for(path)?;
     let text = pa.text(path)?;
     let idx = LineIndex::new(&text);
     let mut actions: Vec<CodeActionOrCommand> = Vec::new();
+    // The fixes of the diagnostics the client names, computed again on the current text
+    // (published diagnostics carry only their count).
+    let wants_fixes = diags.iter().any(|d| d.data.as_ref().and_then(|v| v.get("fixes")).is_some());
+    let current = if wants_fixes { ide::diagnostics::file_diagnostics(pa, path, index) } else { Vec::new() };
     for d in diags.iter().filter(|d| d.source.as_deref() == Some("homelab-lsp")) {
-        if let Some(fixes) = d.data.as_ref().and_then(|v| v.get("fixes")).and_then(|f| f.as_array()) {
-            for fix in fixes {
-                let title = fix.get("title").and_then(|t| t.as_str()).unwrap_or("Fix").to_string();
+        let code = match &d.code {
+            Some(NumberOrString::String(c)) => c.as_str(),
+            _ => "",
+        };
+        let same = current.iter().filter(|c| c.code == code && idx.range(&c.range, enc) == d.range);
+        for fix in same.flat_map(|c| c.fixes.iter()) {
+            {
+                let title = fix.title.clone();
                 let mut changes: HashMap<Uri, Vec<TextEdit>> = HashMap::new();
-                for e in fix.get("edits").and_then(|e| e.as_array()).into_iter().flatten() {
-                    let (Some(p), Some(s), Some(en), Some(t)) = (
-                        e.get("path").and_then(|p| p.as_str()),
-                        e.get("start").and_then(|v| v.as_u64()),
-                        e.get("end").and_then(|v| v.as_u64()),
-                        e.get("text").and_then(|v| v.as_str()),
-                    ) else {
-                        continue;
-                    };
-                    let p = PathBuf::from(p);
-                    let ftext = pa.text(&p).unwrap_or_default();
+                for (p, r, t) in &fix.edits {
+                    let ftext = pa.text(p).unwrap_or_default();
                     let fidx = LineIndex::new(&ftext);
-                    if let Some(uri) = path_to_uri(&p) {
-                        changes.entry(uri).or_default().push(TextEdit::new(fidx.range(&(s as usize..en as usize), enc), t.to_string()));
+                    if let Some(uri) = path_to_uri(p) {
+                        changes.entry(uri).or_default().push(TextEdit::new(fidx.range(r, enc), t.clone()));
                     }
                 }
                 actions.push(CodeActionOrCommand::CodeAction(CodeAction {

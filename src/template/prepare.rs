@@ -19,6 +19,9 @@ pub struct PreparedSource {
     /// The first tag too complex to hand to minijinja (its parser would overflow the
     /// stack), with the message to report: the renderer refuses the template instead.
     pub too_complex: Option<(std::ops::Range<usize>, String)>,
+    /// The original source's length: text the preparation adds at the end (closing an
+    /// unterminated tag) maps to the end of the source, never past it.
+    original_len: usize,
 }
 
 impl PreparedSource {
@@ -26,10 +29,10 @@ impl PreparedSource {
     pub fn original_offset(&self, prepared: usize) -> usize {
         let idx = self.anchors.partition_point(|(p, _)| *p <= prepared);
         if idx == 0 {
-            return prepared;
+            return prepared.min(self.original_len);
         }
         let (p, o) = self.anchors[idx - 1];
-        o + (prepared - p)
+        (o + (prepared - p)).min(self.original_len)
     }
 }
 
@@ -76,7 +79,7 @@ pub fn prepare(source: &str, syntax: &TemplateSyntax, instrument: Option<u32>) -
             TokenKind::Comment => out.push_str(&source[token.span.clone()]),
         }
     }
-    PreparedSource { text: out, anchors, too_complex }
+    PreparedSource { text: out, anchors, too_complex, original_len: source.len() }
 }
 
 struct LineCounter {

@@ -154,6 +154,39 @@ pub struct Renderer {
     plain_sources: Arc<Mutex<SourceTable>>,
     instrumented_sources: Arc<Mutex<SourceTable>>,
     context: Value,
+    /// The data's string values, longest first, built at the first error (see
+    /// [`Renderer::mask_values`]).
+    data_strings: std::sync::OnceLock<Vec<String>>,
+}
+
+/// Shortest data value an error message has masked: shorter ones (`true`, `main`, `10.0`)
+/// would mask words of the message itself, and are no credentials.
+const MIN_MASKED_VALUE: usize = 6;
+
+/// Every string leaf of `v` (map values and list items; keys are names, not values).
+fn string_leaves(v: &Value, out: &mut Vec<String>, budget: &mut usize) {
+    if *budget == 0 {
+        return;
+    }
+    *budget -= 1;
+    match v.kind() {
+        minijinja::value::ValueKind::Map => {
+            for k in v.try_iter().into_iter().flatten() {
+                string_leaves(&v.get_item(&k).unwrap_or_default(), out, budget);
+            }
+        }
+        minijinja::value::ValueKind::Seq => {
+            for item in v.try_iter().into_iter().flatten() {
+                string_leaves(&item, out, budget);
+            }
+        }
+        minijinja::value::ValueKind::String => {
+            if let Some(s) = v.as_str().filter(|s| s.chars().count() >= MIN_MASKED_VALUE) {
+                out.push(s.to_string());
+            }
+        }
+        _ => {}
+    }
 }
 
 /// Checks an include/template name: relative, `/`-separated, no `..`, no empty parts.
@@ -180,7 +213,27 @@ impl Renderer {
         let instrumented_sources = Arc::new(Mutex::new(SourceTable::default()));
         let plain = build_env(settings, loader.clone(), plain_sources.clone(), false);
         let instrumented = build_env(settings, loader, instrumented_sources.clone(), true);
-        Self { plain, instrumented, plain_sources, instrumented_sources, context }
+        Self { plain, instrumented, plain_sources, instrumented_sources, context, data_strings: Default::default() }
+    }
+
+    /// `message` with every data value in it replaced by `••••••••`: an error raised on a
+    /// value (`int('<token>')`, an include of a name read from the data) must not carry it
+    /// into diagnostics, logs or the terminal, whatever key it sits under.
+    pub fn mask_values(&self, message: String) -> String {
+        let values = self.data_strings.get_or_init(|| {
+            let mut out = Vec::new();
+            string_leaves(&self.context, &mut out, &mut 200_000);
+            out.sort_by(|a, b| b.len().cmp(&a.len()).then(a.cmp(b)));
+            out.dedup();
+            out
+        });
+        let mut message = message;
+        for v in values {
+            if message.contains(v.as_str()) {
+                message = message.replace(v.as_str(), "••••••••");
+            }
+        }
+        message
     }
 
     /// Renders a template exactly as makejinja would.
@@ -205,7 +258,7 @@ impl Renderer {
         screen_expression(expr)?;
         let source = super::prepare::rewrite_expression_text(expr);
         let compiled = self.plain.compile_expression_owned(source).map_err(|e| e.to_string())?;
-        compiled.eval(&self.context).map_err(|e| e.to_string())
+        compiled.eval(&self.context).map_err(|e| self.mask_values(e.to_string()))
     }
 
     /// Evaluates one expression with `names` (a map: loop variables and the like) laid over
@@ -214,7 +267,7 @@ impl Renderer {
         screen_expression(expr)?;
         let source = super::prepare::rewrite_expression_text(expr);
         let compiled = self.plain.compile_expression_owned(source).map_err(|e| e.to_string())?;
-        compiled.eval(minijinja::value::merge_maps([names, self.context.clone()])).map_err(|e| e.to_string())
+        compiled.eval(minijinja::value::merge_maps([names, self.context.clone()])).map_err(|e| self.mask_values(e.to_string()))
     }
 
     /// The context the templates see (for hover and completion).
@@ -284,6 +337,7 @@ impl Renderer {
                 range = Some(start..end);
             }
         }
+        let message = self.mask_values(message);
         RenderError { kind, message, template, line, col, range }
     }
 }
@@ -403,6 +457,27 @@ mod tests {
         };
         let loader = MapLoader(files.iter().map(|(a, b)| (a.to_string(), b.to_string())).collect());
         Renderer::new(&settings, Arc::new(loader), ctx)
+    }
+
+    /// Found by homelab-fuzz: `#% include cloudflare_token %#` put the token into a
+    /// `missing-include` diagnostic ("tried to include non-existing template '<token>'").
+    #[test]
+    fn error_messages_never_carry_data_values() {
+        let token = "tok3n-Zx81-secret-value";
+        let ctx =
+            Value::from_pairs([("nested", Value::from_pairs([("cloudflare_token", Value::from(token))])), ("n", Value::from("short"))]);
+        for t in
+            ["#% include nested.cloudflare_token %#", "#{ nested.cloudflare_token | int + 1 }#", "#{ range(nested.cloudflare_token) }#"]
+        {
+            let r = renderer(&[("t.j2", t)], ctx.clone(), UndefinedMode::Chainable);
+            let e = r.render("t.j2").expect_err(t);
+            assert!(!e.message.contains(token), "{t}: {}", e.message);
+            let e = r.eval_expression("nested.cloudflare_token | int + 1").expect_err(t);
+            assert!(!e.contains(token), "{e}");
+        }
+        // Words of the message itself are never masked (values under 6 characters are left).
+        let r = renderer(&[("t.j2", "#{ n + 1 }#")], ctx, UndefinedMode::Chainable);
+        assert!(!r.render("t.j2").unwrap_err().message.contains("••"));
     }
 
     #[test]

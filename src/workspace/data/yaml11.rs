@@ -96,15 +96,41 @@ fn remap_locs(node: &mut DataNode, map: &dyn Fn(usize) -> (u32, u32, usize)) {
     }
 }
 
+/// Moves every offset of a tree back to the start of the character it falls in.
+fn floor_to_char_boundaries(node: &mut DataNode, text: &str) {
+    let mut o = node.loc.offset.min(text.len());
+    while !text.is_char_boundary(o) {
+        o -= 1;
+    }
+    node.loc.offset = o;
+    match &mut node.value {
+        DataValue::List(items) => items.iter_mut().for_each(|i| floor_to_char_boundaries(i, text)),
+        DataValue::Map(entries) => entries.iter_mut().for_each(|e| {
+            floor_to_char_boundaries(&mut e.key, text);
+            floor_to_char_boundaries(&mut e.value, text);
+        }),
+        _ => {}
+    }
+}
+
 fn load_yaml_as_written(text: &str, file: FileId) -> Result<DataNode, DataError> {
     // Extra indentation (spaces) inserted at the start of each line, see `RetryHint`.
     let mut pads: Vec<u32> = Vec::new();
     let mut padded: Option<String> = None;
     let mut reparsed_bytes = 0usize;
     let orig_lines = LineIndex::new(text);
+    // One alias budget for all attempts: a billion-laughs block above an under-indented
+    // line would otherwise be expanded again by every retry.
+    let alias_bytes = std::cell::Cell::new(0usize);
     for attempt in 0.. {
         let src = padded.as_deref().unwrap_or(text);
-        let failure = match load_once(src, file, &pads) {
+        let failure = match load_once(src, file, &pads, &alias_bytes) {
+            Ok(mut node) if !pads.is_empty() => {
+                // Offsets mapped back through the re-indentation must still fall on
+                // characters of the original text (callers slice it there).
+                floor_to_char_boundaries(&mut node, text);
+                return Ok(node);
+            }
             Ok(node) => return Ok(node),
             Err(f) => f,
         };
@@ -374,8 +400,16 @@ struct Builder<'a> {
     /// Anchor names seen in the current document, with where (PyYAML rejects duplicates).
     anchor_names: HashMap<String, SourceLoc>,
     copied_bytes: usize,
+    /// Where `copied_bytes` is kept across the attempts of one load (written back on drop).
+    spent: &'a std::cell::Cell<usize>,
     root: Dict,
     root_loc: Option<SourceLoc>,
+}
+
+impl Drop for Builder<'_> {
+    fn drop(&mut self) {
+        self.spent.set(self.copied_bytes);
+    }
 }
 
 fn tag_name(tag: &Tag) -> String {
@@ -413,13 +447,14 @@ fn node_kind(v: &DataValue) -> &'static str {
     }
 }
 
-fn load_once(src: &str, file: FileId, pads: &[u32]) -> Result<DataNode, Failure> {
+fn load_once(src: &str, file: FileId, pads: &[u32], alias_bytes: &std::cell::Cell<usize>) -> Result<DataNode, Failure> {
     let mut b = Builder {
         pos: PosMap::new(src, pads, file),
         stack: Vec::new(),
         anchors: HashMap::new(),
         anchor_names: HashMap::new(),
-        copied_bytes: 0,
+        copied_bytes: alias_bytes.get(),
+        spent: alias_bytes,
         root: Dict::new(),
         root_loc: None,
     };
@@ -531,7 +566,7 @@ fn load_once(src: &str, file: FileId, pads: &[u32]) -> Result<DataNode, Failure>
         }
     }
     let loc = b.root_loc.unwrap_or(SourceLoc { file, line: 0, col: 0, offset: 0 });
-    Ok(DataNode::new(DataValue::Map(b.root.into_entries()), loc))
+    Ok(DataNode::new(DataValue::Map(std::mem::take(&mut b.root).into_entries()), loc))
 }
 
 impl Builder<'_> {
@@ -1266,6 +1301,33 @@ mod tests {
             Ok(n) => py_repr(&n.value),
             Err(e) => format!("ERR {}", e.message),
         }
+    }
+
+    /// Found by homelab-fuzz: a billion-laughs block above under-indented flow lines was
+    /// expanded again by every re-parse (up to 64), holding the server's reload for tens of
+    /// seconds. The alias budget now covers all attempts of one load.
+    #[test]
+    fn alias_budget_is_shared_by_the_retries() {
+        // Levels of nine aliases each until one parse copies over a fiftieth of the budget.
+        let mut text = String::from("laughs:\n  a0: &a0 [lol, lol, lol, lol, lol, lol, lol, lol, lol]\n");
+        let one_attempt = std::cell::Cell::new(0);
+        for i in 1.. {
+            let p = i - 1;
+            text.push_str(&format!("  a{i}: &a{i} [{}]\n", vec![format!("*a{p}"); 9].join(", ")));
+            one_attempt.set(0);
+            assert!(load_once(&text, 7, &[], &one_attempt).is_ok());
+            if one_attempt.get() > ALIAS_BUDGET / 50 {
+                break;
+            }
+        }
+        assert!(load(&text).is_ok(), "one expansion is within the budget");
+        let retries = ALIAS_BUDGET / one_attempt.get() + 2;
+        assert!(retries < MAX_RETRIES);
+        for i in 0..retries {
+            text.push_str(&format!("m{i}:\n  k: [a,\nb]\n"));
+        }
+        let e = load(&text).expect_err("the retries share one budget");
+        assert!(e.message.contains("alias"), "{}", e.message);
     }
 
     /// Inputs PyYAML rejects that saphyr reads (a YAML 1.2 parser is more lenient there).
