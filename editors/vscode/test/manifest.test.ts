@@ -19,6 +19,10 @@ test('settings mirror the server contract', () => {
     'homelabLsp.plugins.python',
     'homelabLsp.plugins.run',
     'homelabLsp.preview.showSecrets',
+    'homelabLsp.schemas.cacheDir',
+    'homelabLsp.schemas.mirrors',
+    'homelabLsp.schemas.offline',
+    'homelabLsp.schemas.plainYaml',
     'homelabLsp.server.path',
     'homelabLsp.trace.server',
   ]);

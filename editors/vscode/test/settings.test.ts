@@ -19,6 +19,7 @@ const DEFAULTS = {
   trace: 'off',
   pluginsRun: 'ask',
   pluginsPython: '',
+  schemas: {},
 };
 
 test('defaults when nothing is configured', () => {
@@ -45,6 +46,7 @@ test('reads every setting through dotted keys', () => {
     trace: 'verbose',
     pluginsRun: 'always',
     pluginsPython: '/repo/.venv/bin/python',
+    schemas: {},
   });
 });
 
@@ -63,6 +65,7 @@ test('initializationOptions wrap the section and leave out the client-only serve
       diagnostics: { rules: { 'render-error': 'info' } },
       trace: { server: 'messages' },
       plugins: { run: 'ask' },
+      schemas: {},
     },
   });
   assert.equal(JSON.stringify(toInitializationOptions(settings)).includes('/x/homelab-lsp'), false);
@@ -144,3 +147,24 @@ test('only a new server path needs a restart', () => {
   assert.equal(needsRestart(a, c), true);
 });
 
+
+test('schema settings: only what the user set is sent, so .homelab-lsp.toml decides the rest', () => {
+  const unset = readSettings(getterFromObject({ schemas: { offline: null, plainYaml: null } }));
+  assert.deepEqual(toServerSettings(unset.settings).schemas, {});
+  assert.deepEqual(unset.warnings, []);
+  const set = readSettings(
+    getterFromObject({
+      schemas: { offline: true, plainYaml: false, cacheDir: ' /c ', mirrors: { 'https://': 'file:///m/' } },
+    }),
+  );
+  assert.deepEqual(set.warnings, []);
+  assert.deepEqual(toServerSettings(set.settings).schemas, {
+    offline: true,
+    plainYaml: false,
+    cacheDir: '/c',
+    mirrors: { 'https://': 'file:///m/' },
+  });
+  const bad = readSettings(getterFromObject({ schemas: { offline: 'yes', mirrors: { 'https://': 3 }, cacheDir: 7 } }));
+  assert.deepEqual(bad.settings.schemas, {});
+  assert.equal(bad.warnings.length, 3);
+});

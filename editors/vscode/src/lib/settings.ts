@@ -65,6 +65,17 @@ export interface ClientSettings {
   pluginsRun: PluginRunPolicy;
   /** The interpreter for the plugins ('' lets the server find one). */
   pluginsPython: string;
+  /** Only the schema settings the user set: the rest come from `.homelab-lsp.toml` or the server. */
+  schemas: SchemaSettings;
+}
+
+/** `homelabLsp.schemas.*`; a key left out lets the repository's `.homelab-lsp.toml` decide. */
+export interface SchemaSettings {
+  offline?: boolean;
+  plainYaml?: boolean;
+  cacheDir?: string;
+  /** URL prefix to URL prefix, e.g. `{ "https://": "file:///srv/schemas/" }`. */
+  mirrors?: Record<string, string>;
 }
 
 /** The `homelabLsp` object the server reads (server.path is left out: the server never needs it). */
@@ -73,6 +84,7 @@ export interface ServerSettings {
   diagnostics: { rules: Record<string, Severity> };
   trace: { server: TraceLevel };
   plugins: { run: PluginRunPolicy; python?: string };
+  schemas: SchemaSettings;
 }
 
 export interface InitializationOptions {
@@ -200,7 +212,49 @@ export function readSettings(get: SettingGetter, trusted = true): ReadResult {
   const rawPython = get('plugins.python');
   const pluginsPython = typeof rawPython === 'string' ? rawPython.trim() : '';
 
-  return { settings: { serverPath, showSecrets, rules, trace, pluginsRun, pluginsPython }, warnings };
+  const schemas = readSchemaSettings(get, warnings);
+
+  return { settings: { serverPath, showSecrets, rules, trace, pluginsRun, pluginsPython, schemas }, warnings };
+}
+
+/** Reads `schemas.*`; unset (or `null`) keys are left out so `.homelab-lsp.toml` still applies. */
+function readSchemaSettings(get: SettingGetter, warnings: string[]): SchemaSettings {
+  const schemas: SchemaSettings = {};
+  for (const key of ['offline', 'plainYaml'] as const) {
+    const raw = get(`schemas.${key}`);
+    if (typeof raw === 'boolean') {
+      schemas[key] = raw;
+    } else if (raw !== undefined && raw !== null) {
+      warnings.push(`${SECTION}.schemas.${key} must be true or false; ignored.`);
+    }
+  }
+  const rawDir = get('schemas.cacheDir');
+  if (typeof rawDir === 'string') {
+    if (rawDir.trim() !== '') {
+      schemas.cacheDir = rawDir.trim();
+    }
+  } else if (rawDir !== undefined && rawDir !== null) {
+    warnings.push(`${SECTION}.schemas.cacheDir must be a path; ignored.`);
+  }
+  const rawMirrors = get('schemas.mirrors');
+  if (rawMirrors !== undefined && rawMirrors !== null) {
+    if (typeof rawMirrors !== 'object' || Array.isArray(rawMirrors)) {
+      warnings.push(`${SECTION}.schemas.mirrors must map URL prefixes to URL prefixes; ignored.`);
+    } else {
+      const mirrors: Record<string, string> = {};
+      for (const [from, to] of Object.entries(rawMirrors as Record<string, unknown>)) {
+        if (typeof to === 'string' && from !== '' && to !== '') {
+          mirrors[from] = to;
+        } else {
+          warnings.push(`${SECTION}.schemas.mirrors["${from}"] must be a non-empty URL prefix; ignored.`);
+        }
+      }
+      if (Object.keys(mirrors).length > 0) {
+        schemas.mirrors = mirrors;
+      }
+    }
+  }
+  return schemas;
 }
 
 export function toServerSettings(settings: ClientSettings): ServerSettings {
@@ -211,6 +265,10 @@ export function toServerSettings(settings: ClientSettings): ServerSettings {
     plugins: settings.pluginsPython
       ? { run: settings.pluginsRun, python: settings.pluginsPython }
       : { run: settings.pluginsRun },
+    schemas: {
+      ...settings.schemas,
+      ...(settings.schemas.mirrors ? { mirrors: { ...settings.schemas.mirrors } } : {}),
+    },
   };
 }
 
