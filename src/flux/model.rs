@@ -2,10 +2,12 @@
 //! [`FluxIndex`] (facts of every file) without I/O.
 
 use std::collections::{HashMap, HashSet};
+use std::ffi::OsString;
 use std::path::{Component, Path, PathBuf};
+use std::sync::Arc;
 
 use super::patch::{self, Target};
-use super::{FluxFacts, FluxIndex, FluxKustomization, PostBuild, VarSource, VarValue};
+use super::{FluxFacts, FluxIndex, FluxKustomization, PostBuild, VarValue};
 
 /// How a file takes part in a Kustomization's build.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -66,14 +68,15 @@ pub struct Scope {
     pub substitutes: bool,
     /// Every variable is known: no source outside the repository, no patch not modelled.
     pub complete: bool,
-    pub vars: Vec<ScopeVar>,
+    /// Sorted by name.
+    pub vars: Vec<Arc<ScopeVar>>,
     /// Sources the repository does not define (`Secret/name (optional)`).
     pub unknown_sources: Vec<String>,
 }
 
 impl Scope {
     pub fn get(&self, name: &str) -> Option<&ScopeVar> {
-        self.vars.iter().find(|v| v.name == name)
+        self.vars.binary_search_by(|v| v.name.as_str().cmp(name)).ok().map(|i| &*self.vars[i])
     }
 }
 
@@ -92,13 +95,15 @@ pub struct ScopeVar {
 #[derive(Debug, Default)]
 pub struct FluxModel {
     pub kustomizations: Vec<KsNode>,
-    applied: HashMap<PathBuf, Vec<Applied>>,
-    files: HashSet<PathBuf>,
-    dirs: HashSet<PathBuf>,
+    // Paths are keyed by their bytes: `Path`'s own hash and order parse components, and
+    // building the model looks paths up tens of thousands of times.
+    applied: HashMap<OsString, Vec<Applied>>,
+    files: HashSet<OsString>,
+    dirs: HashSet<OsString>,
     /// Every path some kustomization names (resources, patches, generator files, …).
-    referenced: HashSet<PathBuf>,
+    referenced: HashSet<OsString>,
     /// The kustomization file of each directory that has one.
-    kustomization_files: HashMap<PathBuf, PathBuf>,
+    kustomization_files: HashMap<OsString, PathBuf>,
     repo_sources: HashSet<(String, String)>,
     pub root: Option<PathBuf>,
 }
@@ -142,13 +147,15 @@ pub fn generator_path(entry: &str) -> &str {
 
 struct Builder<'a> {
     index: &'a FluxIndex,
-    files: &'a HashSet<PathBuf>,
-    dirs: &'a HashSet<PathBuf>,
+    files: &'a HashSet<OsString>,
+    dirs: &'a HashSet<OsString>,
+    /// Directory → its kustomization file and facts (looked up for every file below a path).
+    kustomizations: &'a HashMap<OsString, (&'a PathBuf, &'a FluxFacts)>,
 }
 
 impl Builder<'_> {
     fn kustomization_in(&self, dir: &Path) -> Option<(&PathBuf, &FluxFacts)> {
-        KUSTOMIZATION_NAMES.iter().find_map(|n| self.index.files.get_key_value(&dir.join(n)).filter(|(_, f)| f.kustomize.is_some()))
+        self.kustomizations.get(dir.as_os_str()).copied()
     }
 
     /// Every file of the build of `dir`, as kustomize (and Flux's generated kustomization) reads it.
@@ -213,9 +220,9 @@ impl Builder<'_> {
                 continue;
             }
             let p = normalize(&dir.join(&e.value));
-            if self.files.contains(&p) {
+            if self.files.contains(p.as_os_str()) {
                 push(out, p, Role::Resource, &chain, ns);
-            } else if self.dirs.contains(&p) {
+            } else if self.dirs.contains(p.as_os_str()) {
                 self.walk(&p, ks, &chain, ns, visited, out);
             }
         }
@@ -241,12 +248,12 @@ impl Builder<'_> {
 
 impl FluxModel {
     pub fn build(index: &FluxIndex) -> FluxModel {
-        let mut files: HashSet<PathBuf> = index.files.keys().cloned().collect();
-        files.extend(index.other_paths.iter().cloned());
-        let mut dirs = HashSet::new();
+        let mut files: HashSet<OsString> = index.files.keys().map(|p| p.as_os_str().to_owned()).collect();
+        files.extend(index.other_paths.iter().map(|p| p.as_os_str().to_owned()));
+        let mut dirs: HashSet<OsString> = HashSet::new();
         for f in &files {
-            for a in f.ancestors().skip(1) {
-                if !dirs.insert(a.to_path_buf()) {
+            for a in Path::new(f).ancestors().skip(1) {
+                if !dirs.insert(a.as_os_str().to_owned()) {
                     break;
                 }
             }
@@ -277,19 +284,35 @@ impl FluxModel {
         // repository only as the `flux-system` artifact flux-operator syncs.
         let repo_sources: HashSet<(String, String)> = kustomizations
             .iter()
-            .filter(|k| k.dir.as_ref().is_some_and(|d| dirs.contains(d) && Some(d) != root.as_ref()))
+            .filter(|k| k.dir.as_ref().is_some_and(|d| dirs.contains(d.as_os_str()) && Some(d) != root.as_ref()))
             .filter_map(|k| k.def.source.clone())
             .filter(|(kind, name)| kind == "GitRepository" || name == "flux-system")
             .chain(std::iter::once(("GitRepository".to_string(), "flux-system".to_string())))
             .collect();
         for k in &mut kustomizations {
             k.source_is_repo = k.def.source.as_ref().is_some_and(|s| repo_sources.contains(s));
-            if !k.source_is_repo || !k.dir.as_ref().is_some_and(|d| dirs.contains(d)) {
-                k.dir = k.dir.take().filter(|d| k.source_is_repo && dirs.contains(d));
+            if !k.source_is_repo || !k.dir.as_ref().is_some_and(|d| dirs.contains(d.as_os_str())) {
+                k.dir = k.dir.take().filter(|d| k.source_is_repo && dirs.contains(d.as_os_str()));
             }
         }
-        let builder = Builder { index, files: &files, dirs: &dirs };
-        let mut applied: HashMap<PathBuf, Vec<Applied>> = HashMap::new();
+        // The kustomization file of each directory, in kustomize's order of names.
+        let mut kustomization_files: HashMap<OsString, PathBuf> = HashMap::new();
+        for (file, facts) in &index.files {
+            let (Some(_), Some(dir), Some(name)) = (&facts.kustomize, file.parent(), file.file_name()) else { continue };
+            let Some(rank) = KUSTOMIZATION_NAMES.iter().position(|n| name == *n) else { continue };
+            let better = kustomization_files
+                .get(dir.as_os_str())
+                .and_then(|f| f.file_name())
+                .and_then(|n| KUSTOMIZATION_NAMES.iter().position(|k| n == *k))
+                .is_none_or(|r| rank < r);
+            if better {
+                kustomization_files.insert(dir.as_os_str().to_owned(), file.clone());
+            }
+        }
+        let kfacts: HashMap<OsString, (&PathBuf, &FluxFacts)> =
+            kustomization_files.iter().filter_map(|(d, f)| index.files.get_key_value(f).map(|kv| (d.clone(), kv))).collect();
+        let builder = Builder { index, files: &files, dirs: &dirs, kustomizations: &kfacts };
+        let mut applied: HashMap<OsString, Vec<Applied>> = HashMap::new();
         for (i, k) in kustomizations.iter().enumerate() {
             let Some(dir) = &k.dir else { continue };
             let mut out = Vec::new();
@@ -298,12 +321,12 @@ impl FluxModel {
             // Flux adds `spec.components` to the kustomization of the path.
             for c in &k.def.components {
                 let p = normalize(&dir.join(&c.value));
-                if dirs.contains(&p) {
+                if dirs.contains(p.as_os_str()) {
                     builder.walk(&p, i, &[], None, &mut visited, &mut out);
                 }
             }
             for (p, a) in out {
-                let list = applied.entry(p).or_default();
+                let list = applied.entry(p.into_os_string()).or_default();
                 if !list.iter().any(|b| b.ks == a.ks && b.role == a.role) {
                     list.push(a);
                 }
@@ -312,7 +335,8 @@ impl FluxModel {
         let namespaces: Vec<Vec<String>> = kustomizations
             .iter()
             .map(|k| {
-                let parents: Vec<&Applied> = applied.get(&k.file).into_iter().flatten().filter(|a| a.role == Role::Resource).collect();
+                let parents: Vec<&Applied> =
+                    applied.get(k.file.as_os_str()).into_iter().flatten().filter(|a| a.role == Role::Resource).collect();
                 let mut ns: Vec<String> = if parents.is_empty() {
                     k.def.namespace.iter().cloned().collect()
                 } else {
@@ -337,10 +361,22 @@ impl FluxModel {
             k.namespaces = ns;
         }
         // Variable sources by kind and name.
-        let mut sources: HashMap<(&str, &str), Vec<&VarSource>> = HashMap::new();
+        // Each key becomes one shared variable, whatever number of scopes hold it.
+        let mut sources: Sources = HashMap::new();
         for facts in index.files.values() {
             for s in &facts.var_sources {
-                sources.entry((s.kind.as_str(), s.name.as_str())).or_default().push(s);
+                let via = format!("{}/{}", s.kind, s.name);
+                let entry = sources.entry((s.kind.as_str(), s.name.as_str())).or_insert_with(|| (Vec::new(), true));
+                entry.1 &= s.complete;
+                entry.0.extend(s.keys.iter().map(|key| {
+                    Arc::new(ScopeVar {
+                        name: key.name.clone(),
+                        value: key.value.clone(),
+                        file: s.file.clone(),
+                        line: key.line,
+                        via: via.clone(),
+                    })
+                }));
             }
         }
         // A parent whose tree is unknown may patch Kustomizations we see as roots.
@@ -348,7 +384,8 @@ impl FluxModel {
         let scopes: Vec<Vec<Scope>> = kustomizations
             .iter()
             .map(|k| {
-                let parents: Vec<&Applied> = applied.get(&k.file).into_iter().flatten().filter(|a| a.role == Role::Resource).collect();
+                let parents: Vec<&Applied> =
+                    applied.get(k.file.as_os_str()).into_iter().flatten().filter(|a| a.role == Role::Resource).collect();
                 let variants: Vec<(Option<PostBuild>, bool)> = if parents.is_empty() {
                     vec![(k.def.post_build.clone(), !unseen_patcher)]
                 } else {
@@ -361,20 +398,20 @@ impl FluxModel {
             k.scopes = s;
         }
         let mut referenced = HashSet::new();
-        let mut kustomization_files = HashMap::new();
         for (file, facts) in &index.files {
             let (Some(k), Some(dir)) = (&facts.kustomize, file.parent()) else { continue };
-            kustomization_files.entry(dir.to_path_buf()).or_insert_with(|| file.clone());
             let entries = k.resources.iter().chain(&k.components).chain(&k.patch_files).chain(&k.other_files);
-            referenced.extend(entries.map(|e| normalize(&dir.join(&e.value))));
-            referenced.extend(k.generators.iter().flat_map(|g| &g.files).map(|f| normalize(&dir.join(generator_path(&f.value)))));
+            referenced.extend(entries.map(|e| normalize(&dir.join(&e.value)).into_os_string()));
+            referenced.extend(
+                k.generators.iter().flat_map(|g| &g.files).map(|f| normalize(&dir.join(generator_path(&f.value))).into_os_string()),
+            );
         }
         FluxModel { kustomizations, applied, files, dirs, referenced, kustomization_files, repo_sources, root }
     }
 
     /// How `file` takes part in the repository's Flux Kustomizations.
     pub fn applied(&self, file: &Path) -> &[Applied] {
-        self.applied.get(file).map_or(&[], Vec::as_slice)
+        self.applied.get(file.as_os_str()).map_or(&[], Vec::as_slice)
     }
 
     /// The scopes Flux substitutes `file` in, with the Kustomization of each; empty when
@@ -390,12 +427,12 @@ impl FluxModel {
 
     /// Whether some kustomization names `path`.
     pub fn is_referenced(&self, path: &Path) -> bool {
-        self.referenced.contains(path)
+        self.referenced.contains(path.as_os_str())
     }
 
     /// The `kustomization.yaml` of `dir`.
     pub fn kustomization_file(&self, dir: &Path) -> Option<&Path> {
-        self.kustomization_files.get(dir).map(PathBuf::as_path)
+        self.kustomization_files.get(dir.as_os_str()).map(PathBuf::as_path)
     }
 
     /// Whether a `sourceRef` (kind, name) is this repository.
@@ -405,11 +442,11 @@ impl FluxModel {
 
     /// Whether a file or directory is known to exist.
     pub fn exists(&self, path: &Path) -> bool {
-        self.files.contains(path) || self.dirs.contains(path)
+        self.files.contains(path.as_os_str()) || self.dirs.contains(path.as_os_str())
     }
 
     pub fn is_dir(&self, path: &Path) -> bool {
-        self.dirs.contains(path)
+        self.dirs.contains(path.as_os_str())
     }
 
     /// The Kustomizations defined in `file`.
@@ -446,49 +483,43 @@ fn patched(index: &FluxIndex, k: &KsNode, parent: &FluxKustomization, chain: &[(
     (pb, known)
 }
 
+/// Variables of each source (kind, name), and whether every key is known.
+type Sources<'a> = HashMap<(&'a str, &'a str), (Vec<Arc<ScopeVar>>, bool)>;
+
 /// The variables a `postBuild` yields, as Flux loads them: `substituteFrom` in order
 /// (later keys win), then `substitute` over them.
-fn resolve(pb: Option<PostBuild>, known: bool, sources: &HashMap<(&str, &str), Vec<&VarSource>>) -> Scope {
+fn resolve(pb: Option<PostBuild>, known: bool, sources: &Sources) -> Scope {
     let Some(pb) = pb else { return Scope { substitutes: false, complete: known, ..Scope::default() } };
     let mut scope = Scope { complete: known, ..Scope::default() };
-    let set = |scope: &mut Scope, v: ScopeVar| {
-        scope.vars.retain(|w| w.name != v.name);
-        scope.vars.push(v);
-    };
+    let mut vars: HashMap<&str, Arc<ScopeVar>> = HashMap::new();
+    let mut inline = Vec::new();
     for r in &pb.substitute_from {
-        let found = sources.get(&(r.kind.as_str(), r.name.as_str())).map_or(&[][..], Vec::as_slice);
-        if found.is_empty() {
-            scope.complete = false;
-            scope.unknown_sources.push(format!("{}/{}{}", r.kind, r.name, if r.optional { " (optional)" } else { "" }));
-        }
-        for s in found {
-            scope.complete &= s.complete;
-            for key in &s.keys {
-                set(
-                    &mut scope,
-                    ScopeVar {
-                        name: key.name.clone(),
-                        value: key.value.clone(),
-                        file: s.file.clone(),
-                        line: key.line,
-                        via: format!("{}/{}", s.kind, s.name),
-                    },
-                );
+        match sources.get(&(r.kind.as_str(), r.name.as_str())) {
+            None => {
+                scope.complete = false;
+                scope.unknown_sources.push(format!("{}/{}{}", r.kind, r.name, if r.optional { " (optional)" } else { "" }));
+            }
+            Some((list, complete)) => {
+                scope.complete &= complete;
+                for v in list {
+                    vars.insert(v.name.as_str(), v.clone());
+                }
             }
         }
     }
     for v in &pb.substitute {
-        set(
-            &mut scope,
-            ScopeVar {
-                name: v.name.clone(),
-                value: VarValue::Plain(v.value.clone()),
-                file: v.file.clone(),
-                line: v.line,
-                via: "postBuild.substitute".into(),
-            },
-        );
+        inline.push(Arc::new(ScopeVar {
+            name: v.name.clone(),
+            value: VarValue::Plain(v.value.clone()),
+            file: v.file.clone(),
+            line: v.line,
+            via: "postBuild.substitute".into(),
+        }));
     }
+    for v in &inline {
+        vars.insert(v.name.as_str(), v.clone());
+    }
+    scope.vars = vars.into_values().collect();
     scope.vars.sort_by(|a, b| a.name.cmp(&b.name));
     // Flux runs the substitution only when some variable is set.
     scope.substitutes = !scope.vars.is_empty() || !scope.complete;

@@ -49,6 +49,9 @@ pub fn complete(analysis: &Analysis, path: &Path, offset: usize, index: Option<&
     match pa.role(path) {
         FileRole::Template { .. } => {}
         FileRole::Other if path.extension().is_some_and(|e| e == "yaml" || e == "yml") => {
+            if let Some(items) = index.and_then(|i| super::flux::complete(pa, path, offset, i, analysis.settings.show_secrets)) {
+                return items;
+            }
             return index.map(|i| object_items(i, &src, offset)).unwrap_or_default();
         }
         _ => return Vec::new(),
@@ -61,6 +64,9 @@ pub fn complete(analysis: &Analysis, path: &Path, offset: usize, index: Option<&
         let tokens = lex(&src, syntax);
         if tokens.iter().any(|t| t.is_tag() && t.span.start < offset && offset < t.span.end) {
             return Vec::new(); // inside a comment tag
+        }
+        if let Some(items) = super::flux::complete(pa, path, offset, index, show) {
+            return items;
         }
         return object_items(index, &super::template_as_yaml(&src, &tokens), offset);
     };
