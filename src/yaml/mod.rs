@@ -24,6 +24,7 @@ mod routes;
 mod secret_creators;
 mod secrets;
 mod sources;
+pub mod structure;
 mod suppress;
 pub mod tree;
 
