@@ -56,11 +56,13 @@ pub struct FluxFacts {
 impl FluxFacts {
     /// Whether `other` defines the same (everything but the `${VAR}` uses): only a change
     /// of definitions can change what other files' checks say.
-    pub fn same_definitions(&self, other: &FluxFacts) -> bool {
+    /// ConfigMaps and Secrets count only when `is_source` says some Kustomization reads them.
+    pub fn same_definitions(&self, other: &FluxFacts, is_source: impl Fn(&VarSource) -> bool) -> bool {
+        let used = |f: &FluxFacts| f.var_sources.iter().filter(|s| is_source(s)).cloned().collect::<Vec<_>>();
         self.file == other.file
             && self.kustomizations == other.kustomizations
             && self.kustomize == other.kustomize
-            && self.var_sources == other.var_sources
+            && used(self) == used(other)
             && self.manifest == other.manifest
     }
 
@@ -265,6 +267,20 @@ impl FluxIndex {
     pub fn add_other_paths(&mut self, paths: impl IntoIterator<Item = PathBuf>) {
         self.other_paths.extend(paths);
         self.model = Lazy::default();
+    }
+
+    /// Whether some Flux Kustomization (or a patch on one) names `source` in `substituteFrom`.
+    pub fn is_substitution_source(&self, source: &VarSource) -> bool {
+        let names = |r: &SubstituteRef| r.kind == source.kind && r.name == source.name;
+        self.files.values().flat_map(|f| &f.kustomizations).any(|k| {
+            k.post_build.as_ref().is_some_and(|pb| pb.substitute_from.iter().any(names))
+                || k.patches.iter().flat_map(|p| &p.ops).any(|op| match op {
+                    patch::Op::SetSubstituteFrom(Some(list)) => list.iter().any(names),
+                    patch::Op::InsertSubstituteFrom(_, r) => names(r),
+                    patch::Op::SetPostBuild(pb) => pb.substitute_from.iter().any(names),
+                    _ => false,
+                })
+        })
     }
 
     /// The model of the repository as the index says it is now.

@@ -231,7 +231,7 @@ impl RepoIndex {
         let gone = facts.is_none();
         let facts = facts.unwrap_or_default();
         let flux_same = match self.flux.files.get(file) {
-            Some(old) => !gone && old.same_definitions(&facts.flux),
+            Some(old) => !gone && old.same_definitions(&facts.flux, |s| self.flux.is_substitution_source(s)),
             None => gone,
         };
         let same = self.gateways.iter().filter(|g| g.file == file).eq(facts.gateways.iter())
