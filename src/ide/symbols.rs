@@ -5,6 +5,7 @@ use super::{Analysis, FileRole};
 use crate::template::expr::include_target;
 use crate::template::syntax::{lex, tag_keyword, TokenKind};
 use crate::workspace::data::{DataNode, DataValue};
+use crate::yaml::outline::{outline, EntryKind, OutlineEntry};
 use std::ops::Range;
 use std::path::{Path, PathBuf};
 
@@ -13,6 +14,8 @@ pub enum SymbolKind {
     Key,
     Block,
     Variable,
+    /// One document of a multi-document YAML file.
+    Document,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -33,11 +36,54 @@ pub fn document_symbols(analysis: &Analysis, path: &Path) -> Vec<Symbol> {
     match pa.role(path) {
         FileRole::Data { file } => match &pa.project.data_files[file].root {
             Some(root) => data_symbols(root, &text, file as u32),
+            // Not loadable right now (a syntax error while typing): the tolerant outline.
+            None if is_yaml(path) => yaml_symbols(&text),
             None => Vec::new(),
         },
         FileRole::Template { .. } => template_symbols(&text, pa.syntax()),
+        FileRole::Generated { .. } | FileRole::Other if is_yaml(path) => yaml_symbols(&text),
         _ => Vec::new(),
     }
+}
+
+fn is_yaml(path: &Path) -> bool {
+    path.extension().is_some_and(|e| e == "yaml" || e == "yml")
+}
+
+/// Keys and items of hand-written or generated YAML, from the error-tolerant outline.
+fn yaml_symbols(text: &str) -> Vec<Symbol> {
+    fn conv(e: OutlineEntry) -> Symbol {
+        Symbol {
+            name: e.name,
+            detail: e.detail,
+            kind: match e.kind {
+                EntryKind::Document => SymbolKind::Document,
+                EntryKind::Key | EntryKind::Item => SymbolKind::Key,
+            },
+            range: e.range.start..e.range.end,
+            selection: e.selection.start..e.selection.end,
+            children: e.children.into_iter().map(conv).collect(),
+        }
+    }
+    outline(text).into_iter().map(conv).collect()
+}
+
+/// Folds for YAML entries spanning lines: the key line .. the start of the line after the
+/// value (the convention of [`folding_ranges`]).
+fn yaml_folds(text: &str) -> Vec<Range<usize>> {
+    fn walk(entries: &[OutlineEntry], text: &str, out: &mut Vec<Range<usize>>) {
+        for e in entries {
+            let last = e.range.end.saturating_sub(1).max(e.range.start);
+            let next_line = text[last.min(text.len())..].find('\n').map_or(text.len(), |i| last + i + 1);
+            if text[e.range.start..last.min(text.len())].contains('\n') {
+                out.push(e.range.start..next_line);
+            }
+            walk(&e.children, text, out);
+        }
+    }
+    let mut out = Vec::new();
+    walk(&outline(text), text, &mut out);
+    out
 }
 
 fn data_symbols(node: &DataNode, text: &str, file: u32) -> Vec<Symbol> {
@@ -159,8 +205,50 @@ pub fn folding_ranges(analysis: &Analysis, path: &Path) -> Vec<Range<usize>> {
     let Some(text) = pa.text(path) else { return Vec::new() };
     match pa.role(path) {
         FileRole::Template { .. } => block_pairs(&text, pa.syntax()).into_iter().map(|(_, o, c, _)| o.start..c.start).collect(),
+        FileRole::Generated { .. } | FileRole::Other if is_yaml(path) => yaml_folds(&text),
         _ => Vec::new(),
     }
+}
+
+/// *Expand Selection* ranges at `offset`, innermost first: YAML structure from the tolerant
+/// tree; in a template its literal YAML, starting with the tag under the cursor.
+pub fn selection_ranges(analysis: &Analysis, path: &Path, offset: usize) -> Vec<Range<usize>> {
+    let Some(pa) = analysis.project_for(path) else { return Vec::new() };
+    let Some(text) = pa.text(path) else { return Vec::new() };
+    let mut out: Vec<Range<usize>> = Vec::new();
+    let yaml = match pa.role(path) {
+        FileRole::Template { .. } => {
+            let tokens = lex(&text, pa.syntax());
+            if let Some(t) = tokens.iter().find(|t| t.is_tag() && t.span.start <= offset && offset <= t.span.end) {
+                if t.inner.start <= offset && offset <= t.inner.end && !text[t.inner.clone()].trim().is_empty() {
+                    let inner = &text[t.inner.clone()];
+                    let lead = inner.len() - inner.trim_start().len();
+                    out.push(t.inner.start + lead..t.inner.start + lead + inner.trim().len());
+                }
+                out.push(t.span.clone());
+            }
+            let mut yaml = super::template_as_yaml(&text, &tokens).into_bytes();
+            // A `#{ }#` after other text on its line is part of a value (`host: #{ d }#.x`):
+            // letters in its place keep it inside that value's range.
+            for t in tokens.iter().filter(|t| t.kind == TokenKind::Variable) {
+                let line_start = text[..t.span.start].rfind('\n').map_or(0, |i| i + 1);
+                if !text[line_start..t.span.start].trim().is_empty() && !text[t.span.clone()].contains('\n') {
+                    yaml[t.span.clone()].fill(b'x');
+                }
+            }
+            String::from_utf8(yaml).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
+        }
+        _ if is_yaml(path) => text.to_string(),
+        _ => return Vec::new(),
+    };
+    for r in crate::yaml::outline::selection_ranges(&yaml, offset) {
+        let r = r.start..r.end;
+        // Only ranges that grow: a blanked tag's YAML scalar may be narrower than the tag.
+        if out.last().is_none_or(|l| r.start <= l.start && l.end <= r.end && *l != r) {
+            out.push(r);
+        }
+    }
+    out
 }
 
 /// Include paths as links to the partial they resolve to.

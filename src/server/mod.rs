@@ -827,6 +827,7 @@ impl LanguageServer for Backend {
                 document_symbol_provider: Some(OneOf::Left(true)),
                 workspace_symbol_provider: Some(OneOf::Left(true)),
                 folding_range_provider: Some(FoldingRangeProviderCapability::Simple(true)),
+                selection_range_provider: Some(SelectionRangeProviderCapability::Simple(true)),
                 inlay_hint_provider: Some(OneOf::Left(true)),
                 document_link_provider: Some(DocumentLinkOptions {
                     resolve_provider: Some(false),
@@ -1258,6 +1259,7 @@ impl LanguageServer for Backend {
                         ide::symbols::SymbolKind::Key => SymbolKind::KEY,
                         ide::symbols::SymbolKind::Block => SymbolKind::NAMESPACE,
                         ide::symbols::SymbolKind::Variable => SymbolKind::VARIABLE,
+                        ide::symbols::SymbolKind::Document => SymbolKind::MODULE,
                     },
                     tags: None,
                     deprecated: None,
@@ -1303,6 +1305,26 @@ impl LanguageServer for Backend {
                 })
                 .collect();
             Some(WorkspaceSymbolResponse::Flat(symbols))
+        })
+        .await
+    }
+
+    async fn selection_range(&self, params: SelectionRangeParams) -> RpcResult<Option<Vec<SelectionRange>>> {
+        let positions = params.positions;
+        self.on_document("selectionRange", &params.text_document.uri, move |analysis, path, idx, enc| {
+            let ranges = positions
+                .iter()
+                .map(|&pos| {
+                    let offset = idx.offset(pos, enc);
+                    // Outermost first, each the parent of the next; the cursor alone when none.
+                    let mut chain: Option<Box<SelectionRange>> = None;
+                    for r in ide::symbols::selection_ranges(analysis, path, offset).into_iter().rev() {
+                        chain = Some(Box::new(SelectionRange { range: idx.range(&r, enc), parent: chain }));
+                    }
+                    chain.map(|c| *c).unwrap_or(SelectionRange { range: Range { start: pos, end: pos }, parent: None })
+                })
+                .collect();
+            Some(ranges)
         })
         .await
     }

@@ -18,6 +18,7 @@ mod credentials;
 pub(crate) mod edit;
 mod facts;
 pub mod lenient;
+pub mod outline;
 mod reference_syntax;
 pub mod refs;
 mod routes;

@@ -2,7 +2,7 @@
 //! the Secret of a `secretKeyRef` / `secretRef` / `valuesFrom` / `existingSecret`, the Flux
 //! source of a `sourceRef`. Go to definition and hover follow these into the repo index.
 
-use super::tree::{self, Document, NodeId, NodeKind};
+use super::structure::{self, CursorAt, PathSegment};
 use super::TextRange;
 
 /// Deepest nesting walked (matches the other checks' bound).
@@ -32,7 +32,9 @@ pub struct RefAt {
     pub range: TextRange,
 }
 
-/// The reference whose name is at `offset` of `text`, if any.
+/// The reference whose name is at `offset` of `text`, if any. The place comes from
+/// [`structure::cursor_context`], so a syntax error elsewhere in the file does not hide it;
+/// the name and its siblings (`kind`, `namespace`) are read exactly or not at all.
 pub fn reference_at(text: &str, offset: usize) -> Option<RefAt> {
     // Every reference is a `name:` or `existingSecret:` value: skip the parse elsewhere
     // (hover runs on every pointer move).
@@ -46,53 +48,40 @@ pub fn reference_at(text: &str, offset: usize) -> Option<RefAt> {
     if !line.contains("name:") && !line.contains("existingSecret:") {
         return None;
     }
-    let stream = tree::parse(text);
-    let doc = stream.docs.iter().find(|d| d.range.start <= offset && offset <= d.range.end)?;
-    visit(doc, doc.root?, None, None, offset, 0)
-}
-
-/// `holder`: the key whose value is this node; `listed_under`: the key of the sequence
-/// holding this node.
-fn visit(doc: &Document, id: NodeId, holder: Option<&str>, listed_under: Option<&str>, offset: usize, depth: usize) -> Option<RefAt> {
-    if depth > MAX_DEPTH {
+    let ctx = structure::cursor_context(text, offset)?;
+    let CursorAt::Value { key_span: Some(_), value_span } = ctx.at else { return None };
+    if ctx.path.len() > MAX_DEPTH {
         return None;
     }
-    let node = doc.node(id)?;
-    let range = node.range;
-    if offset < range.start || offset > range.end {
-        return None;
-    }
-    match &node.kind {
-        NodeKind::Mapping { .. } => {
-            for &(k, v) in doc.entries(id) {
-                let Some(key) = doc.scalar(k) else { continue };
-                let value_range = doc.range(v);
-                if let Some(name) = doc.scalar(v).filter(|_| value_range.start <= offset && offset <= value_range.end) {
-                    if let Some(target) = target_of(doc, id, key, name, holder, listed_under) {
-                        return Some(RefAt { target, range: value_range });
-                    }
-                    continue;
-                }
-                let found = if doc.is_sequence(v) {
-                    doc.items(v).iter().find_map(|&item| visit(doc, item, None, Some(key), offset, depth + 1))
-                } else {
-                    visit(doc, v, Some(key), None, offset, depth + 1)
-                };
-                if found.is_some() {
-                    return found;
-                }
-            }
-            None
+    let name = structure::scalar_value(text, value_span)?;
+    let key = ctx.last_key()?;
+    // `holder`: the key whose value holds this mapping; `listed_under`: the key of the
+    // sequence holding it.
+    let parent = &ctx.path[..ctx.path.len() - 1];
+    let (holder, listed_under) = match parent {
+        [.., PathSegment::Key(list), PathSegment::Index(_)] => (None, Some(list.as_str())),
+        [.., PathSegment::Key(h)] => (Some(h.as_str()), None),
+        _ => (None, None),
+    };
+    // A sibling written but unreadable (broken, a collection) is not taken as absent.
+    let sibling = |k: &str| -> Result<Option<String>, ()> {
+        match ctx.sibling(k) {
+            None => Ok(None),
+            Some(e) => e.value_span.and_then(|v| structure::scalar_value(text, v)).map(Some).ok_or(()),
         }
-        NodeKind::Sequence { .. } => doc.items(id).iter().find_map(|&item| visit(doc, item, None, listed_under, offset, depth + 1)),
-        _ => None,
-    }
+    };
+    let target = target_of(key, name, holder, listed_under, sibling)?;
+    Some(RefAt { target, range: value_span })
 }
 
-/// What `key: name` inside mapping `map` refers to, given where `map` sits.
-fn target_of(doc: &Document, map: NodeId, key: &str, name: &str, holder: Option<&str>, listed_under: Option<&str>) -> Option<ObjectRef> {
-    let sibling = |k: &str| doc.get(map, k).and_then(|n| doc.scalar(n)).map(str::to_string);
-    let name = name.to_string();
+/// What `key: name` refers to, given where its mapping sits.
+fn target_of(
+    key: &str,
+    name: String,
+    holder: Option<&str>,
+    listed_under: Option<&str>,
+    sibling: impl Fn(&str) -> Result<Option<String>, ()>,
+) -> Option<ObjectRef> {
     if key == "existingSecret" {
         return Some(ObjectRef::Secret { name });
     }
@@ -100,12 +89,14 @@ fn target_of(doc: &Document, map: NodeId, key: &str, name: &str, holder: Option<
         return None;
     }
     match (holder, listed_under) {
-        (_, Some("parentRefs")) if sibling("kind").is_none_or(|k| k == "Gateway") => {
-            Some(ObjectRef::Gateway { name, namespace: sibling("namespace") })
+        (_, Some("parentRefs")) if sibling("kind").ok()?.is_none_or(|k| k == "Gateway") => {
+            Some(ObjectRef::Gateway { name, namespace: sibling("namespace").ok()? })
         }
         (Some("secretKeyRef" | "secretRef"), _) => Some(ObjectRef::Secret { name }),
-        (_, Some("valuesFrom" | "substituteFrom")) if sibling("kind").as_deref() == Some("Secret") => Some(ObjectRef::Secret { name }),
-        (Some("sourceRef"), _) => Some(ObjectRef::Source { kind: sibling("kind"), name, namespace: sibling("namespace") }),
+        (_, Some("valuesFrom" | "substituteFrom")) if sibling("kind").ok()?.as_deref() == Some("Secret") => {
+            Some(ObjectRef::Secret { name })
+        }
+        (Some("sourceRef"), _) => Some(ObjectRef::Source { kind: sibling("kind").ok()?, name, namespace: sibling("namespace").ok()? }),
         _ => None,
     }
 }
@@ -144,5 +135,23 @@ mod tests {
         assert_eq!(reference_at("a: [unclosed\n  name: x", 15), None);
         let deep = format!("{}name: x\n", "a:\n ".repeat(200));
         assert_eq!(reference_at(&deep, deep.len() - 2), None);
+    }
+
+    /// Issue 12: one unclosed `[` (or quote, or a line indented wrong) elsewhere in the file
+    /// used to hide every reference.
+    #[test]
+    fn references_survive_syntax_errors_elsewhere() {
+        let hr = "kind: HelmRelease\nspec:\n  values:\n    args: [--a, --b\n    image:\n      tag: \"1.0\n    route:\n      app:\n        parentRefs:\n          - name: internal\n            namespace: kube-system\n  chart:\n    spec:\n      sourceRef:\n        kind: HelmRepository\n        name: bjw-s\n";
+        assert!(!crate::yaml::tree::parse(hr).errors.is_empty(), "the text must be broken");
+        assert_eq!(at(hr, "internal"), Some(ObjectRef::Gateway { name: "internal".into(), namespace: Some("kube-system".into()) }));
+        assert_eq!(at(hr, "bjw-s"), Some(ObjectRef::Source { kind: Some("HelmRepository".into()), name: "bjw-s".into(), namespace: None }));
+        let r = reference_at(hr, hr.find("internal").unwrap()).unwrap();
+        assert_eq!(&hr[r.range.start..r.range.end], "internal");
+        // A sibling `kind` that cannot be read: no guess that it is a Gateway.
+        let unsure = "spec:\n  parentRefs:\n    - kind: \"Gate\n      name: internal\n";
+        assert_eq!(at(unsure, "internal"), None);
+        // A name that cannot be read exactly (unclosed quote) is no reference.
+        let open = "spec:\n  parentRefs:\n    - name: \"inter\n  x: 1\n";
+        assert_eq!(at(open, "inter"), None);
     }
 }

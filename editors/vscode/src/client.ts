@@ -13,7 +13,7 @@ import {
 } from 'vscode-languageclient/node';
 
 import { ProgressTracker } from './lib/progress';
-import { findOnPath, notFoundMessage, resolveServerCommand, ServerCommand } from './lib/serverPath';
+import { bundledServerPath, findOnPath, notFoundMessage, resolveServerCommand, ServerCommand } from './lib/serverPath';
 import {
   ClientSettings,
   configurationItem,
@@ -49,6 +49,8 @@ export class ServerController implements vscode.Disposable {
     private readonly output: vscode.OutputChannel,
     private readonly traceOutput: vscode.OutputChannel,
     private readonly progress: ProgressTracker,
+    /** The extension's folder, where a platform .vsix keeps `server/homelab-lsp`. */
+    private readonly extensionPath: string,
   ) {
     this.settings = currentSettings(output);
     this.disposables.push(
@@ -123,12 +125,16 @@ export class ServerController implements vscode.Disposable {
       homeDir: os.homedir(),
       workspaceFolder: folder?.scheme === 'file' ? folder.fsPath : undefined,
       platform: process.platform,
+      bundled: bundledServerPath(this.extensionPath),
     });
   }
 
   private async doStart(): Promise<void> {
     const cmd = this.serverCommand();
-    const found = cmd.fromSetting && (cmd.command.includes('/') || cmd.command.includes('\\'))
+    if (cmd.bundled) {
+      ensureExecutable(cmd.command, this.output);
+    }
+    const found = (cmd.fromSetting || cmd.bundled) && (cmd.command.includes('/') || cmd.command.includes('\\'))
       ? (fs.existsSync(cmd.command) ? cmd.command : undefined)
       : findOnPath(cmd.command, process.env.PATH);
     if (!found) {
@@ -136,7 +142,7 @@ export class ServerController implements vscode.Disposable {
       void this.offerSettings(notFoundMessage(cmd));
       return;
     }
-    this.output.appendLine(`[client] starting ${found} ${cmd.args.join(' ')}`);
+    this.output.appendLine(`[client] starting ${found} ${cmd.args.join(' ')}${cmd.bundled ? ' (bundled with the extension)' : ''}`);
 
     const folder = vscode.workspace.workspaceFolders?.[0]?.uri;
     const serverOptions: ServerOptions = {
@@ -242,6 +248,22 @@ export class ServerController implements vscode.Disposable {
   dispose(): void {
     for (const d of this.disposables) {
       d.dispose();
+    }
+  }
+}
+
+/** An unzipper that drops the mode bits would leave the bundled server unrunnable: restore them. */
+function ensureExecutable(file: string, log: vscode.OutputChannel): void {
+  if (process.platform === 'win32') {
+    return;
+  }
+  try {
+    fs.accessSync(file, fs.constants.X_OK);
+  } catch {
+    try {
+      fs.chmodSync(file, 0o755);
+    } catch (err) {
+      log.appendLine(`[client] cannot make ${file} executable: ${err instanceof Error ? err.message : String(err)}`);
     }
   }
 }

@@ -34,7 +34,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
   const output = vscode.window.createOutputChannel('Homelab LSP');
   const traceOutput = vscode.window.createOutputChannel('Homelab LSP Trace');
   const progress = new ProgressTracker();
-  const server = new ServerController(output, traceOutput, progress);
+  const server = new ServerController(output, traceOutput, progress, context.extensionPath);
   controller = server;
   const previews = new RenderedPreviewProvider(server);
   const renders = new FreshRenderProvider();

@@ -4,7 +4,7 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 
-import { findOnPath, notFoundMessage, resolveServerCommand } from '../src/lib/serverPath';
+import { bundledServerPath, findOnPath, notFoundMessage, resolveServerCommand } from '../src/lib/serverPath';
 
 const ctx = { homeDir: '/home/me', workspaceFolder: '/work/cluster', platform: 'linux' as const };
 
@@ -74,6 +74,31 @@ test('findOnPath tries PATHEXT on windows', () => {
 });
 
 test('not-found messages say what to do', () => {
-  assert.match(notFoundMessage(resolveServerCommand('', ctx)), /not found on PATH.*cargo install --path \./);
+  assert.match(notFoundMessage(resolveServerCommand('', ctx)), /not found on PATH.*platform-specific .vsix/);
   assert.match(notFoundMessage(resolveServerCommand('/nope', ctx)), /"\/nope".*homelabLsp\.server\.path/);
+});
+
+test('order: the setting, then the bundled server, then PATH', () => {
+  const bundled = '/ext/server/homelab-lsp';
+  assert.deepEqual(resolveServerCommand('', { ...ctx, bundled }), { command: bundled, args: ['serve'], fromSetting: false, bundled: true });
+  assert.equal(resolveServerCommand('/opt/homelab-lsp', { ...ctx, bundled }).command, '/opt/homelab-lsp');
+  assert.equal(resolveServerCommand('/opt/homelab-lsp', { ...ctx, bundled }).bundled, undefined);
+  assert.equal(resolveServerCommand('', ctx).command, 'homelab-lsp');
+  assert.match(notFoundMessage(resolveServerCommand('', { ...ctx, bundled })), /bundled server/);
+});
+
+test('bundledServerPath: server/homelab-lsp inside the extension, only when it exists', () => {
+  const ext = fs.mkdtempSync(path.join(os.tmpdir(), 'homelab-ext-'));
+  try {
+    assert.equal(bundledServerPath(ext, 'linux'), undefined);
+    fs.mkdirSync(path.join(ext, 'server'));
+    fs.writeFileSync(path.join(ext, 'server', 'homelab-lsp'), '');
+    assert.equal(bundledServerPath(ext, 'linux'), path.join(ext, 'server', 'homelab-lsp'));
+    assert.equal(bundledServerPath(ext, 'win32'), undefined, 'Windows looks for homelab-lsp.exe');
+    const seen: string[] = [];
+    bundledServerPath('C:\\ext', 'win32', (f) => (seen.push(f), false));
+    assert.deepEqual(seen, ['C:\\ext\\server\\homelab-lsp.exe']);
+  } finally {
+    fs.rmSync(ext, { recursive: true, force: true });
+  }
 });

@@ -42,6 +42,7 @@ mod lsp;
 mod measure;
 mod report;
 mod stats;
+mod structure;
 
 use clap::Parser;
 use std::path::{Path, PathBuf};
@@ -238,7 +239,7 @@ fn main() {
         Ok(results) => {
             let bridged = bridge::run(&cfg);
             let text = report::render(&cfg, &results, started.elapsed());
-            println!("{text}{}", bridge::render(&bridged));
+            println!("{text}{}{}", bridge::render(&bridged), structure::run(if cfg.quick { 200 } else { 1000 }));
             let bridge_errors: Vec<String> = bridged.iter().filter_map(|r| r.as_ref().err().map(|e| e.0.clone())).collect();
             if let Some(out) = &opts.json {
                 let mut v = report::json(&cfg, &results, started.elapsed());

@@ -85,6 +85,7 @@ fn keys_values_and_items_in_clean_yaml() {
     assert_eq!(describe("a: 1\n---\nb:\n  - x: $0\n"), "1 .b[0].x value '' []");
     assert_eq!(describe("# c\n---\nb: v$0\n"), "0 .b value 'v' []");
     assert_eq!(describe("a: 1 # note$0\n"), "none");
+    assert_eq!(describe("a: |\n  # not a comment$0\nb: 1\n"), "0 .a value '|\n  # not a comment' [b]");
 }
 
 #[test]
@@ -285,4 +286,71 @@ fn half_typed_keys_land_in_their_mapping() {
         }
     }
     assert!(checked > 100, "{checked}");
+}
+
+/// Reparsing from a previous tree (the cache's incremental path) gives the tree a fresh
+/// parse gives, through edits that break and mend the text.
+#[test]
+fn incremental_parse_matches_a_fresh_one() {
+    let mut text = HR.to_string();
+    let mut tree = parse_fresh(&text, None).unwrap();
+    let edits: [(&str, &str); 6] = [
+        ("[--a, --b]", "[--a, --b"),
+        ("    route:", "    rou"),
+        ("rou\n", "route:\n"),
+        ("\"1.0\"", "\"1.0"),
+        ("--b\n", "--b]\n"),
+        ("\"1.0}", "\"1.0\"}"),
+    ];
+    for (from, to) in edits {
+        let next = text.replacen(from, to, 1);
+        assert_ne!(next, text, "{from}");
+        let incremental = reparse(&text, &tree, &next).unwrap();
+        let fresh = parse_fresh(&next, None).unwrap();
+        assert_eq!(incremental.root_node().to_sexp(), fresh.root_node().to_sexp(), "after {from:?} → {to:?}");
+        text = next;
+        tree = incremental;
+    }
+    assert_eq!(text, HR, "the edits mend the text again");
+}
+
+/// Random damage (seeded): whatever the text, answers stay inside it, on character
+/// boundaries, and the outline and selection ranges never panic.
+#[test]
+fn damaged_text_gives_sound_answers() {
+    let mut seed: u64 = 0x9e37_79b9_7f4a_7c15;
+    let mut next = move || {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        seed
+    };
+    let pieces = ["[", "{", "\"", "'", ":", "- ", "\n", "  ", "#", "|", "---\n", "é", "\t", "&a", "*a", "!t", "?"];
+    for _ in 0..300 {
+        let mut text = HR.to_string();
+        for _ in 0..(next() % 4 + 1) {
+            let mut at = (next() as usize) % (text.len() + 1);
+            while !text.is_char_boundary(at) {
+                at -= 1;
+            }
+            text.insert_str(at, pieces[(next() as usize) % pieces.len()]);
+        }
+        for _ in 0..10 {
+            let offset = (next() as usize) % (text.len() + 1);
+            let _ = crate::yaml::outline::selection_ranges(&text, offset);
+            let Some(c) = cursor_context(&text, offset) else { continue };
+            let spans: Vec<TextRange> = match c.at {
+                CursorAt::Key { key_span, value_span } => std::iter::once(key_span).chain(value_span).collect(),
+                CursorAt::Value { key_span, value_span } => key_span.into_iter().chain([value_span]).collect(),
+                CursorAt::NewKey { partial, .. } => vec![partial],
+            };
+            for s in spans.iter().chain(c.siblings.iter().map(|e| &e.key_span)) {
+                assert!(s.end <= text.len() && text.is_char_boundary(s.start) && text.is_char_boundary(s.end), "{s:?} in {text:?}");
+            }
+            if !matches!(c.at, CursorAt::NewKey { .. }) {
+                assert!(!c.path.is_empty(), "{text:?} @{offset}");
+            }
+        }
+        let _ = crate::yaml::outline::outline(&text);
+    }
 }

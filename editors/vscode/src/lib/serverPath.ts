@@ -10,6 +10,11 @@ export interface ResolveContext {
   /** First workspace folder's file system path, if any. */
   workspaceFolder?: string;
   platform?: NodeJS.Platform;
+  /**
+   * The server shipped inside a platform-specific .vsix (`server/homelab-lsp`
+   * in the extension folder), when that file exists; see `bundledServerPath`.
+   */
+  bundled?: string;
 }
 
 export interface ServerCommand {
@@ -17,17 +22,38 @@ export interface ServerCommand {
   args: string[];
   /** True when the user's `homelabLsp.server.path` setting chose it. */
   fromSetting: boolean;
+  /** True when it is the server bundled in the extension. */
+  bundled?: boolean;
+}
+
+/**
+ * Where a platform .vsix keeps its server (as rust-analyzer does): `server/`
+ * inside the extension, `homelab-lsp` (`homelab-lsp.exe` on Windows). Returns
+ * the path when that file exists, undefined in the universal .vsix.
+ */
+export function bundledServerPath(
+  extensionPath: string,
+  platform: NodeJS.Platform = process.platform,
+  exists: (file: string) => boolean = (f) => fs.existsSync(f),
+): string | undefined {
+  const p = platform === 'win32' ? path.win32 : path.posix;
+  const file = p.join(extensionPath, 'server', platform === 'win32' ? `${DEFAULT_COMMAND}.exe` : DEFAULT_COMMAND);
+  return exists(file) ? file : undefined;
 }
 
 /**
  * The setting wins when set: `~` is expanded, `${workspaceFolder}` replaced and
- * a relative path resolved against the first workspace folder. Otherwise
+ * a relative path resolved against the first workspace folder. Then the server
+ * bundled in a platform .vsix (so no Rust toolchain is needed). Otherwise
  * `homelab-lsp` is looked up on PATH by the OS when started.
  */
 export function resolveServerCommand(setting: string | undefined, ctx: ResolveContext): ServerCommand {
   const args = ['serve'];
   const raw = (setting ?? '').trim();
   if (raw === '') {
+    if (ctx.bundled !== undefined) {
+      return { command: ctx.bundled, args, fromSetting: false, bundled: true };
+    }
     return { command: DEFAULT_COMMAND, args, fromSetting: false };
   }
   const p = ctx.platform === 'win32' ? path.win32 : path.posix;
@@ -97,5 +123,8 @@ export function notFoundMessage(cmd: ServerCommand): string {
   if (cmd.fromSetting) {
     return `Homelab LSP: cannot start "${cmd.command}" (from setting homelabLsp.server.path). Check the path, or clear the setting to use homelab-lsp from PATH.`;
   }
-  return 'Homelab LSP: "homelab-lsp" was not found on PATH. Build it with `cargo install --path .` in the homelab-lsp repository, or set homelabLsp.server.path.';
+  if (cmd.bundled) {
+    return `Homelab LSP: cannot start the bundled server "${cmd.command}". Reinstall the extension, or set homelabLsp.server.path.`;
+  }
+  return 'Homelab LSP: "homelab-lsp" was not found on PATH. Install the platform-specific .vsix (it bundles the server), put a release binary on PATH, or set homelabLsp.server.path.';
 }
