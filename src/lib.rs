@@ -5,6 +5,7 @@
 
 pub mod bridge;
 pub mod cli;
+pub mod flux;
 pub mod ide;
 pub mod panics;
 pub mod parallel;

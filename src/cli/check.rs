@@ -88,7 +88,10 @@ pub fn check_project(project: Project, rules: &HashMap<String, String>, schemas:
     let root = project.config.root.clone();
     let pa = ProjectAnalysis::new(Arc::new(project), Arc::new(HashMap::new())).with_schemas(schemas);
     let index = repo_index(&pa);
-    let files = files_to_check(&pa);
+    let mut files = files_to_check(&pa);
+    files.extend(crate::flux::checks::generator_inputs(&index.flux));
+    files.sort();
+    files.dedup();
     let tracked = crate::workspace::git::tracked_files(&root);
     let tracked_set: Option<HashSet<&Path>> = tracked.as_ref().map(|t| t.iter().map(PathBuf::as_path).collect());
     let per_file = crate::parallel::map_in_order(

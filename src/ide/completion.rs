@@ -66,6 +66,9 @@ pub fn complete(analysis: &Analysis, path: &Path, offset: usize, index: Option<&
     match pa.role(path) {
         FileRole::Template { .. } => {}
         FileRole::Other if path.extension().is_some_and(|e| e == "yaml" || e == "yml") => {
+            if let Some(items) = index.and_then(|i| super::flux::complete(pa, path, offset, i, analysis.settings.show_secrets)) {
+                return items;
+            }
             let mut items = index.map(|i| object_items(i, &src, offset)).unwrap_or_default();
             if items.is_empty() {
                 items = schema_items(pa, &src, path, offset);
@@ -82,6 +85,9 @@ pub fn complete(analysis: &Analysis, path: &Path, offset: usize, index: Option<&
         let tokens = lex(&src, syntax);
         if tokens.iter().any(|t| t.is_tag() && t.span.start < offset && offset < t.span.end) {
             return Vec::new(); // inside a comment tag
+        }
+        if let Some(items) = index.and_then(|i| super::flux::complete(pa, path, offset, i, show)) {
+            return items;
         }
         let yaml = super::template_as_yaml(&src, &tokens);
         let items = index.map(|i| object_items(i, &yaml, offset)).unwrap_or_default();

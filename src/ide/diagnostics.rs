@@ -102,6 +102,12 @@ pub fn file_diagnostics(pa: &ProjectAnalysis, path: &Path, index: Option<&RepoIn
             if is_yaml {
                 let schema = pa.schema_findings(&text, path, true);
                 yaml::check(&text, path, index, &opts).into_iter().chain(schema).map(|f| from_finding(path, f, true)).collect()
+            } else if opts.check_references {
+                // A script or config file a kustomize generator turns into a ConfigMap.
+                crate::flux::checks::check_generator_input(&text, path, &index.flux)
+                    .into_iter()
+                    .map(|f| from_finding(path, f, true))
+                    .collect()
             } else {
                 Vec::new()
             }
@@ -722,6 +728,13 @@ pub fn repo_index(pa: &ProjectAnalysis) -> RepoIndex {
     for facts in plain_facts.into_iter().chain(rendered_facts).chain(stray_facts).flatten() {
         index.add(facts);
     }
+    // The Flux model resolves paths against the root and needs to know which other files
+    // exist (generator inputs, JSON, verbatim copies of the templates).
+    index.flux.set_root(&pa.project.config.root);
+    let mut others = walk_project(pa, |p| !is_plain_yaml_name(&pa.project, p));
+    others.extend(pa.project.inventory.entries.iter().map(|e| e.output.clone()));
+    index.flux.add_other_paths(others);
+    index.flux.generated.extend(pa.project.inventory.entries.iter().map(|e| e.output.clone()));
     index
 }
 

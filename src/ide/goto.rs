@@ -27,8 +27,12 @@ pub fn goto_definition(analysis: &Analysis, path: &Path, offset: usize, index: O
                 }
             }
             let Some((u, seg)) = name_at(&src, syntax, offset) else {
-                // Outside the template syntax: maybe a Kubernetes reference written literally.
+                // Outside the template syntax: a Flux `${VAR}`, or a Kubernetes reference
+                // written literally.
                 let Some(index) = index else { return Vec::new() };
+                if let Some(defs) = super::flux::definitions(pa, path, offset, index) {
+                    return defs;
+                }
                 return super::object_refs::resolve_in_template(pa, index, &src, offset).map(|(_, _, d)| d).unwrap_or_default();
             };
             match u.role {
@@ -58,6 +62,9 @@ pub fn goto_definition(analysis: &Analysis, path: &Path, offset: usize, index: O
         }
         FileRole::Other => {
             let (Some(text), Some(index)) = (pa.text(path), index) else { return Vec::new() };
+            if let Some(defs) = super::flux::definitions(pa, path, offset, index) {
+                return defs;
+            }
             super::object_refs::resolve(pa, index, &text, offset).map(|(_, _, defs)| defs).unwrap_or_default()
         }
         _ => Vec::new(),

@@ -51,6 +51,9 @@ pub fn hover(analysis: &Analysis, path: &Path, offset: usize, index: Option<&cra
         }
         FileRole::Other => {
             let text = pa.text(path)?;
+            if let Some(h) = index.and_then(|i| super::flux::hover(pa, path, offset, i, show)) {
+                return Some(h);
+            }
             if let Some((target, range, defs)) = index.and_then(|i| super::object_refs::resolve(pa, i, &text, offset)) {
                 return Some(HoverResult { markdown: super::object_refs::describe(pa, &target, &defs), range: Some(range) });
             }
@@ -110,6 +113,9 @@ fn hover_template(
         }
     } else if let Some(s) = describe_block(pa, &src, syntax, offset) {
         sections.push(s);
+    } else if let Some(h) = index.and_then(|i| super::flux::hover(pa, path, offset, i, show)) {
+        range = h.range;
+        sections.push(h.markdown);
     } else if let Some((target, r, defs)) = index.and_then(|i| super::object_refs::resolve_in_template(pa, i, &src, offset)) {
         range = Some(r);
         sections.push(super::object_refs::describe(pa, &target, &defs));

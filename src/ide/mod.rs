@@ -4,6 +4,7 @@
 pub mod completion;
 pub mod cursor;
 pub mod diagnostics;
+pub mod flux;
 pub mod goto;
 pub mod highlight;
 pub mod hover;

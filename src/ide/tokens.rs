@@ -28,11 +28,18 @@ pub enum TokenType {
 /// Non-overlapping (range, type) pairs in document order.
 pub fn semantic_tokens(analysis: &Analysis, path: &Path) -> Vec<(Range<usize>, TokenType)> {
     let Some(pa) = analysis.project_for(path) else { return Vec::new() };
-    if !matches!(pa.role(path), FileRole::Template { .. }) {
-        return Vec::new();
-    }
     let Some(src) = pa.text(path) else { return Vec::new() };
-    template_tokens(&src, pa.syntax())
+    match pa.role(path) {
+        FileRole::Template { .. } => {
+            // Flux `${VAR}` in the literal YAML (tags blanked: the two never overlap).
+            let mut out = template_tokens(&src, pa.syntax());
+            out.extend(super::flux::tokens(&super::template_as_yaml(&src, &lex(&src, pa.syntax()))));
+            out.sort_by_key(|(r, _)| r.start);
+            out
+        }
+        FileRole::Other if path.extension().is_some_and(|e| e == "yaml" || e == "yml") => super::flux::tokens(&src),
+        _ => Vec::new(),
+    }
 }
 
 pub fn template_tokens(src: &str, syntax: &crate::template::TemplateSyntax) -> Vec<(Range<usize>, TokenType)> {

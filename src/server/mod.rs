@@ -1234,8 +1234,12 @@ impl LanguageServer for Backend {
         let analysis = self.snapshot();
         let enc = self.encoding();
         let decl = params.context.include_declaration;
+        let index = self.cached_index(&analysis, &path);
         run("references", move || {
-            let refs: Vec<Location> = ide::references::references(&analysis, &path, offset, decl)
+            let flux =
+                analysis.project_for(&path).zip(index.as_deref()).and_then(|(pa, i)| ide::flux::references(pa, &path, offset, i, decl));
+            let refs: Vec<Location> = flux
+                .unwrap_or_else(|| ide::references::references(&analysis, &path, offset, decl))
                 .iter()
                 .filter_map(|fr| file_location(&analysis, fr, enc))
                 .collect();
@@ -1281,8 +1285,11 @@ impl LanguageServer for Backend {
         let (path, offset) = self.locate(&params)?;
         let analysis = self.snapshot();
         let enc = self.encoding();
+        let index = self.cached_index(&analysis, &path);
         run("prepareRename", move || {
-            let r = ide::references::prepare_rename(&analysis, &path, offset)?;
+            let flux =
+                analysis.project_for(&path).zip(index.as_deref()).and_then(|(pa, i)| ide::flux::prepare_rename(pa, &path, offset, i));
+            let r = flux.or_else(|| ide::references::prepare_rename(&analysis, &path, offset))?;
             let text = analysis.text(&path);
             Some(PrepareRenameResponse::Range(LineIndex::new(&text).range(&r, enc)))
         })
@@ -1295,8 +1302,14 @@ impl LanguageServer for Backend {
         let analysis = self.snapshot();
         let enc = self.encoding();
         let new_name = params.new_name.clone();
+        let index = self.cached_index(&analysis, &path);
         let result = run("rename", move || {
-            let edits = ide::references::rename(&analysis, &path, offset, &new_name)?;
+            let flux =
+                analysis.project_for(&path).zip(index.as_deref()).and_then(|(pa, i)| ide::flux::rename(pa, &path, offset, &new_name, i));
+            let edits = match flux {
+                Some(r) => r?,
+                None => ide::references::rename(&analysis, &path, offset, &new_name)?,
+            };
             let mut changes = HashMap::new();
             for (file, list) in edits {
                 let text = analysis.text(&file);
@@ -1408,8 +1421,15 @@ impl LanguageServer for Backend {
     }
 
     async fn document_link(&self, params: DocumentLinkParams) -> RpcResult<Option<Vec<DocumentLink>>> {
-        self.on_document("documentLink", &params.text_document.uri, |analysis, path, idx, enc| {
-            let links = ide::symbols::document_links(analysis, path)
+        let snapshot = self.snapshot();
+        let index = uri_to_path(&params.text_document.uri).and_then(|p| self.cached_index(&snapshot, &p));
+        self.on_document("documentLink", &params.text_document.uri, move |analysis, path, idx, enc| {
+            let mut found = ide::symbols::document_links(analysis, path);
+            // kustomize entries and `spec.path` (Flux).
+            if let (Some(pa), Some(index)) = (analysis.project_for(path), index.as_deref()) {
+                found.extend(ide::flux::links(pa, path, index));
+            }
+            let links = found
                 .into_iter()
                 .map(|(r, target)| DocumentLink {
                     range: idx.range(&r, enc),

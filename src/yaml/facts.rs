@@ -124,6 +124,7 @@ pub(crate) fn facts_from(stream: &Stream, text: &str, file: &Path) -> FileFacts 
             _ => {}
         }
     }
+    out.flux = crate::flux::facts::extract(stream, text, file);
     out
 }
 

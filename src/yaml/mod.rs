@@ -15,7 +15,7 @@ use std::path::{Path, PathBuf};
 
 mod committed;
 mod credentials;
-mod edit;
+pub(crate) mod edit;
 mod facts;
 pub mod lenient;
 pub mod outline;
@@ -117,6 +117,8 @@ pub struct FileFacts {
     pub sources: Vec<SourceDef>,
     /// Some document of the file is SOPS-encrypted (a top-level `sops:` mapping and `ENC[` values).
     pub encrypted: bool,
+    /// What the file says about Flux and kustomize.
+    pub flux: crate::flux::FluxFacts,
 }
 
 impl FileFacts {
@@ -138,6 +140,7 @@ impl FileFacts {
             }
         }
         self.encrypted |= other.encrypted;
+        self.flux.merge(other.flux);
     }
 }
 
@@ -179,6 +182,8 @@ pub struct RepoIndex {
     pub gateways: Vec<GatewayDef>,
     pub secrets: Vec<NamedDef>,
     pub sources: Vec<SourceDef>,
+    /// Flux facts of every file and the Flux model built from them.
+    pub flux: crate::flux::FluxIndex,
     /// Positions in `secrets` and `sources` by name, built on first use: every checked file
     /// looks names up, and scanning the lists each time made `check` quadratic in repo size.
     by_name: NameLookup,
@@ -206,6 +211,9 @@ impl RepoIndex {
         self.gateways.extend(facts.gateways);
         self.secrets.extend(facts.secrets);
         self.sources.extend(facts.sources);
+        if !facts.flux.file.as_os_str().is_empty() {
+            self.flux.insert(facts.flux);
+        }
         self.by_name = NameLookup::default();
     }
 
@@ -214,6 +222,7 @@ impl RepoIndex {
         self.gateways.retain(|g| g.file != file);
         self.secrets.retain(|s| s.file != file);
         self.sources.retain(|s| s.file != file);
+        self.flux.remove(file);
         self.by_name = NameLookup::default();
     }
 
@@ -221,11 +230,18 @@ impl RepoIndex {
     /// that changed what the repository defines, i.e. other files' reference checks may
     /// now read differently.
     pub fn replace_file(&mut self, file: &Path, facts: Option<FileFacts>) -> bool {
+        let gone = facts.is_none();
         let facts = facts.unwrap_or_default();
+        let flux_same = match self.flux.files.get(file) {
+            Some(old) => !gone && old.same_definitions(&facts.flux, |s| self.flux.is_substitution_source(s)),
+            None => gone,
+        };
         let same = self.gateways.iter().filter(|g| g.file == file).eq(facts.gateways.iter())
             && self.secrets.iter().filter(|s| s.file == file).eq(facts.secrets.iter())
-            && self.sources.iter().filter(|s| s.file == file).eq(facts.sources.iter());
-        if !same {
+            && self.sources.iter().filter(|s| s.file == file).eq(facts.sources.iter())
+            && flux_same;
+        let uses_same = self.flux.files.get(file).is_some_and(|old| old.uses == facts.flux.uses);
+        if !same || !uses_same {
             self.remove_file(file);
             self.add(facts);
         }
@@ -308,6 +324,9 @@ pub fn check(text: &str, file: &Path, index: &RepoIndex, opts: &CheckOptions) ->
         secrets::check(&mut cx, &info);
         credentials::check(&mut cx, &info);
         sources::check(&mut cx, &info);
+    }
+    if opts.check_references {
+        cx.out.extend(crate::flux::checks::check(&stream, text, file, &index.flux, &local.flux));
     }
 
     let mut out = suppress::filter(text, cx.out);

@@ -49,7 +49,9 @@ return {
         -- missing-parent-refs, unknown-gateway,
         -- tailscale-ingress-class, plaintext-secret,
         -- inline-credential, committed-secret, unknown-secret-ref,
-        -- unknown-source-ref, generated-file, drift, data-error,
+        -- unknown-source-ref, undefined-substitution,
+        -- missing-kustomize-resource, unlisted-manifest, missing-flux-path,
+        -- unknown-depends-on, generated-file, drift, data-error,
         -- data-missing, config-incomplete, missing-input,
         -- config-error, plugin-error, plugin-worker,
         -- plugin-not-emulated, plugin-not-found, path-filter.

@@ -642,6 +642,79 @@ check('hover on a variable returns its value', function()
   return string.format('%s = %s', ident, ident_value)
 end)
 
+-- Flux post-build variables: a template of a HelmRelease that uses `${SECRET_DOMAIN}`
+-- (the cluster-template family's apps do), with the secret's key in scope through the
+-- app's ks.yaml. Completion right after `${` offers it; hover on it names the
+-- Kustomization that substitutes it and never shows the secret's value.
+local function find_flux_use()
+  for _, input in ipairs(inputs) do
+    local dir = join(repo, input)
+    if vim.fn.isdirectory(dir) == 1 then
+      for name, kind in vim.fs.dir(dir, { depth = 20 }) do
+        if kind == 'file' and name:match('helmrelease%.yaml' .. vim.pesc(suffix) .. '$') then
+          local path = join(dir, name)
+          local text = read_file(path) or ''
+          if text:find('kind: HelmRelease', 1, true) then
+            local lines = vim.split(text, '\n', { plain = true })
+            for i, l in ipairs(lines) do
+              local col = l:find('${SECRET_DOMAIN}', 1, true)
+              if col then
+                return path, i - 1, col - 1
+              end
+            end
+          end
+        end
+      end
+    end
+  end
+end
+
+check('Flux: completion after ${ and hover on ${SECRET_DOMAIN} in a HelmRelease', function()
+  need_client()
+  local path, line, col = find_flux_use()
+  if not path then
+    return 'no HelmRelease template using ${SECRET_DOMAIN} in this corpus (nothing to check)'
+  end
+  vim.cmd('edit ' .. vim.fn.fnameescape(path))
+  local buf = vim.api.nvim_get_current_buf()
+  if not wait_attached(buf) then
+    fail('no client on %s', path)
+  end
+  local items
+  local ok = vim.wait(INDEX_MS, function()
+    local params = position_params(buf, line, col + 2)
+    params.context = { triggerKind = 1 }
+    local result = request(buf, 'textDocument/completion', params)
+    items = is_nil(result) and {} or (result.items or result)
+    for _, item in ipairs(items) do
+      if item.label == 'SECRET_DOMAIN' then
+        return true
+      end
+    end
+    return false
+  end, 200)
+  if not ok then
+    local labels = {}
+    for i = 1, math.min(#items, 15) do
+      labels[#labels + 1] = items[i].label
+    end
+    fail('completion after ${ at %s:%d:%d does not offer SECRET_DOMAIN (items: %s)', path, line + 1, col + 3, table.concat(labels, ', '))
+  end
+  local result = request(buf, 'textDocument/hover', position_params(buf, line, col + 4))
+  local text = ''
+  if not is_nil(result) and result.contents then
+    text = type(result.contents) == 'table' and (result.contents.value or vim.inspect(result.contents)) or tostring(result.contents)
+  end
+  if not text:find('Flux post-build variable', 1, true) or not text:find('Flux Kustomization', 1, true) then
+    fail('hover on ${SECRET_DOMAIN} at %s:%d does not say which Kustomization substitutes it: %s', path, line + 1, text:sub(1, 300))
+  end
+  if text:find('example.com', 1, true) then
+    fail('hover on ${SECRET_DOMAIN} shows the secret value: %s', text:sub(1, 300))
+  end
+  vim.cmd('buffer ' .. tbuf)
+  return string.format('%d items at %s:%d; hover: %s', #items, vim.fn.fnamemodify(path, ':t'), line + 1, (text:gsub('\n', ' ')):sub(1, 120))
+end)
+
 check('inlay hints (vim.lsp.inlay_hint) show what an expression prints', function()
   need_client()
   if not client:supports_method('textDocument/inlayHint') then
