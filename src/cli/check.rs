@@ -206,9 +206,7 @@ pub fn run(
     };
     let reports = check_project(project, &rules_all, schemas.clone());
     if let Some(s) = &schemas {
-        for (url, why) in s.store.unavailable() {
-            eprintln!("warning: schema {url} not available, its documents were not validated: {why}");
-        }
+        report_unavailable_schemas(&s.store.unavailable());
     }
     print_reports(&reports, format);
     if broken_data {
@@ -338,5 +336,30 @@ mod tests {
         assert_eq!(e.chars().count(), 122);
         assert!(excerpt(&long, 1).starts_with("aaa"));
         assert!(excerpt(&long, 1001).ends_with("bbb"));
+    }
+}
+
+/// One warning per host, not per schema: without network a repo's dozens of CRD schemas on
+/// one host would otherwise bury the findings.
+fn report_unavailable_schemas(unavailable: &[(String, String)]) {
+    let mut by_host: Vec<(&str, Vec<&(String, String)>)> = Vec::new();
+    for entry in unavailable {
+        let host = entry.0.split_once("://").map_or(entry.0.as_str(), |(_, r)| r).split('/').next().unwrap_or_default();
+        match by_host.iter_mut().find(|(h, _)| *h == host) {
+            Some((_, list)) => list.push(entry),
+            None => by_host.push((host, vec![entry])),
+        }
+    }
+    for (host, list) in by_host {
+        let (url, why) = list[0];
+        if list.len() == 1 {
+            eprintln!("warning: schema {url} not available, its documents were not validated: {why}");
+        } else {
+            eprintln!(
+                "warning: {} schemas from {host} not available, their documents were not validated (first: {why}); \
+                 --offline skips fetching, --schema-mirror or `homelab-lsp schemas pull` provide them",
+                list.len()
+            );
+        }
     }
 }

@@ -4,9 +4,18 @@
 //! CLI can swap in a mirror or an offline store. Callers never run this on a request's
 //! path: the store calls it from its background worker (server) or before checking (CLI).
 
+use std::collections::HashMap;
 use std::io::Read;
 use std::path::{Path, PathBuf};
-use std::time::{Duration, SystemTime};
+use std::sync::Mutex;
+use std::time::{Duration, Instant, SystemTime};
+
+/// How long a host that could not be reached (no DNS, refused, timed out) is not asked
+/// again: one repo names dozens of schemas on the same host, and asking for each of them
+/// on a machine without network turns a half-second `check` into many seconds.
+const UNREACHABLE_FOR: Duration = Duration::from_secs(60);
+/// Name lookup and connection setup, each (the whole request has `FetchOptions::timeout`).
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// What a URL gave.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -104,6 +113,8 @@ fn percent_decode(s: &str) -> String {
 pub struct CachedHttp {
     opts: FetchOptions,
     agent: ureq::Agent,
+    /// Host → when it failed and why (see [`UNREACHABLE_FOR`]).
+    unreachable: Mutex<HashMap<String, (Instant, String)>>,
 }
 
 /// What the cache remembers about one URL besides its body.
@@ -123,10 +134,14 @@ impl CachedHttp {
     pub fn new(opts: FetchOptions) -> Self {
         let config = ureq::Agent::config_builder()
             .timeout_global(Some(opts.timeout))
+            // Apart from the overall limit, so that a host that cannot be reached at all is
+            // told from one that is slow to answer (only the former is skipped for a while).
+            .timeout_resolve(Some(opts.timeout.min(CONNECT_TIMEOUT)))
+            .timeout_connect(Some(opts.timeout.min(CONNECT_TIMEOUT)))
             .http_status_as_error(false)
             .user_agent(concat!("homelab-lsp/", env!("CARGO_PKG_VERSION")))
             .build();
-        CachedHttp { agent: config.into(), opts }
+        CachedHttp { agent: config.into(), opts, unreachable: Mutex::new(HashMap::new()) }
     }
 
     pub fn options(&self) -> &FetchOptions {
@@ -196,7 +211,7 @@ impl CachedHttp {
         std::fs::read(path).map(Fetched::Body).map_err(|e| format!("cannot read {}: {e}", path.display()))
     }
 
-    fn http(&self, url: &str, cached: Option<&(Meta, Option<Vec<u8>>)>) -> Result<Fetched, String> {
+    fn http(&self, url: &str, cached: Option<&(Meta, Option<Vec<u8>>)>) -> Result<Fetched, HttpError> {
         let mut req = self.agent.get(url);
         if let Some((meta, Some(_))) = cached {
             if let Some(e) = &meta.etag {
@@ -206,7 +221,15 @@ impl CachedHttp {
                 req = req.header("If-Modified-Since", l);
             }
         }
-        let mut resp = req.call().map_err(|e| format!("cannot fetch {url}: {e}"))?;
+        let mut resp = req.call().map_err(|e| {
+            use ureq::{Error, Timeout};
+            match e {
+                Error::Io(_) | Error::HostNotFound | Error::ConnectionFailed | Error::Timeout(Timeout::Resolve | Timeout::Connect) => {
+                    HttpError::Transport(e.to_string())
+                }
+                e => HttpError::Other(format!("cannot fetch {url}: {e}")),
+            }
+        })?;
         let status = resp.status().as_u16();
         let header = |name: &str| resp.headers().get(name).and_then(|v| v.to_str().ok()).map(str::to_string);
         let mut meta =
@@ -219,7 +242,7 @@ impl CachedHttp {
                     self.write_cache(&meta, None);
                     Ok(Fetched::Body(body.clone()))
                 }
-                _ => Err(format!("{url} answered 304 to a request without a cached copy")),
+                _ => Err(HttpError::Other(format!("{url} answered 304 to a request without a cached copy"))),
             },
             404 | 410 => {
                 meta.not_found = true;
@@ -230,20 +253,21 @@ impl CachedHttp {
                 let limit = self.opts.max_bytes;
                 let mut body = Vec::new();
                 let reader = resp.body_mut().with_config().limit(limit.saturating_add(1)).reader();
+                let too_large = || HttpError::TooLarge(format!("{url} is larger than the {limit} byte schema limit"));
                 reader.take(limit.saturating_add(1)).read_to_end(&mut body).map_err(|e| {
                     if e.to_string().contains("limit") {
-                        format!("{url} is larger than the {limit} byte schema limit")
+                        too_large()
                     } else {
-                        format!("cannot read {url}: {e}")
+                        HttpError::Other(format!("cannot read {url}: {e}"))
                     }
                 })?;
                 if body.len() as u64 > limit {
-                    return Err(format!("{url} is larger than the {limit} byte schema limit"));
+                    return Err(too_large());
                 }
                 self.write_cache(&meta, Some(&body));
                 Ok(Fetched::Body(body))
             }
-            s => Err(format!("{url} answered HTTP {s}")),
+            s => Err(HttpError::Other(format!("{url} answered HTTP {s}"))),
         }
     }
 }
@@ -275,13 +299,45 @@ impl Source for CachedHttp {
                 });
             }
         }
+        let host = url_host(&target).to_string();
+        if let Some(why) = self.recently_unreachable(&host) {
+            return stale_or(format!("cannot fetch {url}: {why}"));
+        }
         match self.http(&target, cached.as_ref()) {
             Ok(f) => Ok(f),
-            // Offline or the server is down: the stale copy is better than nothing.
-            Err(e) if !e.contains("schema limit") => stale_or(e),
-            Err(e) => Err(e),
+            // The host itself failed (DNS, connect, timeout): spare its other schemas the wait.
+            Err(HttpError::Transport(e)) => {
+                if let Ok(mut u) = self.unreachable.lock() {
+                    u.insert(host, (Instant::now(), e.clone()));
+                }
+                stale_or(format!("cannot fetch {url}: {e}"))
+            }
+            Err(HttpError::TooLarge(e)) => Err(e),
+            // The server is there but failing: the stale copy is better than nothing.
+            Err(HttpError::Other(e)) => stale_or(e),
         }
     }
+}
+
+impl CachedHttp {
+    fn recently_unreachable(&self, host: &str) -> Option<String> {
+        let u = self.unreachable.lock().ok()?;
+        let (at, why) = u.get(host)?;
+        (at.elapsed() < UNREACHABLE_FOR).then(|| why.clone())
+    }
+}
+
+/// Why a request failed: the host could not be talked to at all, or it answered badly.
+enum HttpError {
+    Transport(String),
+    TooLarge(String),
+    Other(String),
+}
+
+/// `https://host:port/path` → `host:port` (the whole string when it has no scheme).
+fn url_host(url: &str) -> &str {
+    let rest = url.split_once("://").map_or(url, |(_, r)| r);
+    rest.split(['/', '?', '#']).next().unwrap_or(rest)
 }
 
 fn now() -> u64 {
@@ -326,5 +382,33 @@ mod tests {
         assert_eq!(file_url_path("file:///a/b%20c.json"), Some(PathBuf::from("/a/b c.json")));
         assert_eq!(file_url_path("file://localhost/a"), Some(PathBuf::from("/a")));
         assert_eq!(file_url_path("https://x/a"), None);
+    }
+
+    /// A host that refuses connections is not asked again for its other schemas (a repo
+    /// names dozens on one host; offline, asking for each turned `check` from 0.5 s into 10 s),
+    /// while a host that answers (even 404) keeps being asked.
+    #[test]
+    fn an_unreachable_host_is_skipped_for_a_while() {
+        let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+        let http = CachedHttp::new(FetchOptions { cache_dir: None, ..FetchOptions::default() });
+        let first = http.get(&format!("http://127.0.0.1:{closed}/a.json")).unwrap_err();
+        assert!(first.contains("cannot fetch"), "{first}");
+        assert!(http.recently_unreachable(&format!("127.0.0.1:{closed}")).is_some());
+        let second = http.get(&format!("http://127.0.0.1:{closed}/b.json")).unwrap_err();
+        assert!(second.contains("/b.json"), "the error names the schema asked for: {second}");
+
+        let open = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = open.local_addr().unwrap().port();
+        let server = std::thread::spawn(move || {
+            use std::io::Write;
+            let (mut conn, _) = open.accept().unwrap();
+            let mut buf = [0u8; 1024];
+            let _ = std::io::Read::read(&mut conn, &mut buf);
+            let _ = conn.write_all(b"HTTP/1.1 404 Not Found\r\ncontent-length: 0\r\nconnection: close\r\n\r\n");
+        });
+        assert_eq!(http.get(&format!("http://127.0.0.1:{port}/c.json")), Ok(Fetched::NotFound));
+        assert!(http.recently_unreachable(&format!("127.0.0.1:{port}")).is_none());
+        server.join().unwrap();
+        assert_eq!(url_host("https://h.example:8443/x/y.json?z"), "h.example:8443");
     }
 }
