@@ -322,23 +322,6 @@ pub fn sarif(reports: &[Report]) -> serde_json::Value {
     })
 }
 
-#[cfg(test)]
-mod tests {
-    use super::excerpt;
-
-    #[test]
-    fn long_lines_are_cut_around_the_column() {
-        assert_eq!(excerpt("short: line", 3), "short: line");
-        let long = format!("{}X{}", "a".repeat(500), "b".repeat(500));
-        let e = excerpt(&long, 501);
-        assert!(e.starts_with('…') && e.ends_with('…'), "{e}");
-        assert!(e.contains('X'));
-        assert_eq!(e.chars().count(), 122);
-        assert!(excerpt(&long, 1).starts_with("aaa"));
-        assert!(excerpt(&long, 1001).ends_with("bbb"));
-    }
-}
-
 /// One warning per host, not per schema: without network a repo's dozens of CRD schemas on
 /// one host would otherwise bury the findings.
 fn report_unavailable_schemas(unavailable: &[(String, String)]) {
@@ -361,5 +344,22 @@ fn report_unavailable_schemas(unavailable: &[(String, String)]) {
                 list.len()
             );
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::excerpt;
+
+    #[test]
+    fn long_lines_are_cut_around_the_column() {
+        assert_eq!(excerpt("short: line", 3), "short: line");
+        let long = format!("{}X{}", "a".repeat(500), "b".repeat(500));
+        let e = excerpt(&long, 501);
+        assert!(e.starts_with('…') && e.ends_with('…'), "{e}");
+        assert!(e.contains('X'));
+        assert_eq!(e.chars().count(), 122);
+        assert!(excerpt(&long, 1).starts_with("aaa"));
+        assert!(excerpt(&long, 1001).ends_with("bbb"));
     }
 }
