@@ -35,7 +35,8 @@ step "benchmark smoke (homelab-bench --quick, debug build; fails on errors, neve
 scripts/bench-smoke.sh --no-compare
 
 step "LSP edit-stream fuzzer, CI mode (homelab-fuzz --ci: fixed seed, bounded; fails on any violation)"
-cargo run --locked --quiet --bin homelab-fuzz -- --ci --server "$TARGET_DIR/debug/homelab-lsp"
+# Built by `cargo test --all-targets` (every bin is, for the integration tests).
+"$TARGET_DIR/debug/homelab-fuzz" --ci --server "$TARGET_DIR/debug/homelab-lsp"
 
 if [ -x editors/test.sh ]; then
   step "editor integrations"
