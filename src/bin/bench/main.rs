@@ -37,6 +37,8 @@ macro_rules! bail {
 }
 
 mod bridge;
+#[path = "../common/copy_tree.rs"]
+mod copy_tree;
 mod gen;
 mod lsp;
 mod measure;
@@ -45,7 +47,7 @@ mod stats;
 mod structure;
 
 use clap::Parser;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::time::Duration;
 
 #[derive(Parser, Debug, Clone)]
@@ -278,23 +280,4 @@ fn main() {
     };
     drop(_guard);
     std::process::exit(code);
-}
-
-/// Copies `src` into `dst` (created), making the copies writable.
-pub fn copy_tree(src: &Path, dst: &Path) -> std::io::Result<()> {
-    for entry in walkdir::WalkDir::new(src) {
-        let entry = entry.map_err(std::io::Error::other)?;
-        let rel = entry.path().strip_prefix(src).map_err(std::io::Error::other)?;
-        let target = dst.join(rel);
-        if entry.file_type().is_dir() {
-            std::fs::create_dir_all(&target)?;
-        } else if entry.file_type().is_file() {
-            std::fs::copy(entry.path(), &target)?;
-            let mut perm = std::fs::metadata(&target)?.permissions();
-            #[allow(clippy::permissions_set_readonly_false)]
-            perm.set_readonly(false);
-            std::fs::set_permissions(&target, perm)?;
-        }
-    }
-    Ok(())
 }

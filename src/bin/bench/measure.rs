@@ -290,10 +290,10 @@ fn prepare(cfg: &Config, kind: &Kind, name: &str, dir: &Path) -> BResult<Workloa
     match kind {
         Kind::Corpus(c) => {
             let corpora = cfg.corpora.as_ref().ok_or_else(|| err!("no corpora"))?;
-            crate::copy_tree(&corpora.join(c), &root)?;
+            crate::copy_tree::copy_tree(&corpora.join(c), &root, |_| false)?;
             let data = cfg.repo.join("tests/corpora-data").join(c);
             if data.is_dir() {
-                crate::copy_tree(&data, &root)?;
+                crate::copy_tree::copy_tree(&data, &root, |_| false)?;
             }
             std::fs::write(root.join(SENTINEL), SENTINEL_TEXT)?;
         }

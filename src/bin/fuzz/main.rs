@@ -21,6 +21,8 @@
 //! Exit status: 0 without violations, 1 with any.
 
 mod client;
+#[path = "../common/copy_tree.rs"]
+mod copy_tree;
 mod mutate;
 mod repo;
 mod rng;

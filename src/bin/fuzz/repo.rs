@@ -2,6 +2,7 @@
 //! reconstructed data files laid in), a secret value planted where a maintainer keeps one,
 //! and the lists of files the fuzzer edits.
 
+use crate::copy_tree::copy_tree;
 use std::path::{Path, PathBuf};
 
 /// The data key (or Secret field) that holds the planted secret: a name every masking rule
@@ -47,24 +48,6 @@ impl Repo {
     }
 }
 
-fn copy_tree(src: &Path, dst: &Path) -> std::io::Result<()> {
-    for entry in walkdir::WalkDir::new(src).into_iter().filter_entry(|e| e.file_name() != ".git") {
-        let entry = entry.map_err(std::io::Error::other)?;
-        let rel = entry.path().strip_prefix(src).map_err(std::io::Error::other)?;
-        let target = dst.join(rel);
-        if entry.file_type().is_dir() {
-            std::fs::create_dir_all(&target)?;
-        } else if entry.file_type().is_file() {
-            std::fs::copy(entry.path(), &target)?;
-            let mut perm = std::fs::metadata(&target)?.permissions();
-            #[allow(clippy::permissions_set_readonly_false)]
-            perm.set_readonly(false);
-            std::fs::set_permissions(&target, perm)?;
-        }
-    }
-    Ok(())
-}
-
 fn strings(v: Option<&toml::Value>) -> Vec<String> {
     match v {
         Some(toml::Value::Array(a)) => a.iter().filter_map(|x| x.as_str().map(str::to_string)).collect(),
@@ -76,11 +59,11 @@ fn strings(v: Option<&toml::Value>) -> Vec<String> {
 pub fn prepare(src: &Path, seed: u64) -> std::io::Result<Repo> {
     let dir = TempDir::new(seed)?;
     let root = dir.path().to_path_buf();
-    copy_tree(src, &root)?;
+    copy_tree(src, &root, is_git)?;
     let name = src.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
     let data_dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/corpora-data").join(&name);
     if data_dir.is_dir() {
-        copy_tree(&data_dir, &root)?;
+        copy_tree(&data_dir, &root, is_git)?;
     }
     let secret = format!("FzS3cr3t{seed:x}Qv7Lk9");
     let config = Some(root.join("makejinja.toml")).filter(|p| p.is_file());
@@ -144,4 +127,9 @@ pub fn prepare(src: &Path, seed: u64) -> std::io::Result<Repo> {
         }
     }
     Ok(Repo { dir, secret, config, data, templates, yaml, includable })
+}
+
+/// The copies need the working tree, not its history.
+fn is_git(e: &walkdir::DirEntry) -> bool {
+    e.file_name() == ".git"
 }
