@@ -1,7 +1,7 @@
 //! Document symbols (the data key tree; template blocks and `set`s), folding ranges for
 //! blocks, and document links for include paths.
 
-use super::{Analysis, FileRole};
+use super::{secrets, Analysis, FileRole};
 use crate::template::expr::include_target;
 use crate::template::syntax::{lex, tag_keyword, TokenKind};
 use crate::workspace::data::{DataNode, DataValue};
@@ -37,11 +37,11 @@ pub fn document_symbols(analysis: &Analysis, path: &Path) -> Vec<Symbol> {
         FileRole::Data { file } => match &pa.project.data_files[file].root {
             Some(root) => data_symbols(root, &text, file as u32),
             // Not loadable right now (a syntax error while typing): the tolerant outline.
-            None if is_yaml(path) => yaml_symbols(&text),
+            None if is_yaml(path) => yaml_symbols(&text, analysis.settings.show_secrets),
             None => Vec::new(),
         },
         FileRole::Template { .. } => template_symbols(&text, pa.syntax()),
-        FileRole::Generated { .. } | FileRole::Other if is_yaml(path) => yaml_symbols(&text),
+        FileRole::Generated { .. } | FileRole::Other if is_yaml(path) => yaml_symbols(&text, analysis.settings.show_secrets),
         _ => Vec::new(),
     }
 }
@@ -51,21 +51,66 @@ fn is_yaml(path: &Path) -> bool {
 }
 
 /// Keys and items of hand-written or generated YAML, from the error-tolerant outline.
-fn yaml_symbols(text: &str) -> Vec<Symbol> {
-    fn conv(e: OutlineEntry) -> Symbol {
-        Symbol {
-            name: e.name,
-            detail: e.detail,
-            kind: match e.kind {
-                EntryKind::Document => SymbolKind::Document,
-                EntryKind::Key | EntryKind::Item => SymbolKind::Key,
-            },
-            range: e.range.start..e.range.end,
-            selection: e.selection.start..e.selection.end,
-            children: e.children.into_iter().map(conv).collect(),
+/// Values shown as details are masked where a hover would mask them (unless the user opted
+/// in): a data file that does not load, or a plaintext Secret, holds real credentials.
+fn yaml_symbols(text: &str, show_secrets: bool) -> Vec<Symbol> {
+    fn kind(e: &OutlineEntry) -> SymbolKind {
+        match e.kind {
+            EntryKind::Document => SymbolKind::Document,
+            EntryKind::Key | EntryKind::Item => SymbolKind::Key,
         }
     }
-    outline(text).into_iter().map(conv).collect()
+    fn unquote(d: &str) -> &str {
+        d.trim_matches(['"', '\''])
+    }
+    /// The top-level entries of one document.
+    fn document(entries: Vec<OutlineEntry>, show_secrets: bool) -> Vec<Symbol> {
+        let is_secret = entries.iter().any(|e| e.name == "kind" && e.detail.as_deref().map(unquote) == Some("Secret"));
+        entries
+            .into_iter()
+            .map(|e| {
+                let secret_fields = is_secret && matches!(e.name.as_str(), "data" | "stringData");
+                entry(e, secret_fields, show_secrets)
+            })
+            .collect()
+    }
+    /// `secret`: an ancestor is a credential-like key or a Secret's `data`/`stringData`.
+    fn entry(e: OutlineEntry, secret: bool, show_secrets: bool) -> Symbol {
+        let secret = secret || secrets::is_secret_key(&e.name);
+        let detail = e.detail.clone().map(|d| {
+            if !show_secrets && (secret || secrets::looks_like_secret(unquote(&d))) {
+                secrets::MASK.to_string()
+            } else {
+                d
+            }
+        });
+        Symbol {
+            kind: kind(&e),
+            name: e.name,
+            detail,
+            range: e.range.start..e.range.end,
+            selection: e.selection.start..e.selection.end,
+            children: e.children.into_iter().map(|c| entry(c, secret, show_secrets)).collect(),
+        }
+    }
+    let entries = outline(text);
+    if !entries.iter().any(|e| e.kind == EntryKind::Document) {
+        return document(entries, show_secrets);
+    }
+    entries
+        .into_iter()
+        .map(|mut d| {
+            let children = document(std::mem::take(&mut d.children), show_secrets);
+            Symbol {
+                kind: kind(&d),
+                name: d.name,
+                detail: d.detail,
+                range: d.range.start..d.range.end,
+                selection: d.selection.start..d.selection.end,
+                children,
+            }
+        })
+        .collect()
 }
 
 /// Folds for YAML entries spanning lines: the key line .. the start of the line after the
@@ -269,4 +314,34 @@ pub fn document_links(analysis: &Analysis, path: &Path) -> Vec<(Range<usize>, Pa
         .filter_map(|t| include_target(&text, t))
         .filter_map(|(target, range)| pa.project.template_path(&target).map(|p| (range, p)))
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn details(symbols: &[Symbol], out: &mut Vec<(String, Option<String>)>) {
+        for s in symbols {
+            out.push((s.name.clone(), s.detail.clone()));
+            details(&s.children, out);
+        }
+    }
+
+    /// Found by the fuzzer: the outline of a data file that does not load (and of a plaintext
+    /// Secret) put credential values on screen as symbol details.
+    #[test]
+    fn yaml_outline_masks_secret_values_unless_opted_in() {
+        let data = "cloudflare_token: \"t0ps3cr3t-value\"\nnodes: [\nname: home\n";
+        let plain = "apiVersion: v1\nkind: Secret\nmetadata:\n  name: app\nstringData:\n  config.json: hunter2-hunter2\n---\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: cfg\ndata:\n  TZ: Europe/Paris\n  GITHUB: ghp_0123456789abcdefghijklmnop\n";
+        for (text, hidden, shown) in [(data, "t0ps3cr3t-value", "home"), (plain, "hunter2-hunter2", "Europe/Paris")] {
+            let mut masked = Vec::new();
+            details(&yaml_symbols(text, false), &mut masked);
+            let all = format!("{masked:?}");
+            assert!(!all.contains(hidden) && !all.contains("ghp_"), "{all}");
+            assert!(all.contains(shown) && all.contains(secrets::MASK), "{all}");
+            let mut open = Vec::new();
+            details(&yaml_symbols(text, true), &mut open);
+            assert!(format!("{open:?}").contains(hidden), "showSecrets shows them: {open:?}");
+        }
+    }
 }
