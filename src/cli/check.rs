@@ -327,7 +327,7 @@ pub fn sarif(reports: &[Report]) -> serde_json::Value {
 fn report_unavailable_schemas(unavailable: &[(String, String)]) {
     let mut by_host: Vec<(&str, Vec<&(String, String)>)> = Vec::new();
     for entry in unavailable {
-        let host = entry.0.split_once("://").map_or(entry.0.as_str(), |(_, r)| r).split('/').next().unwrap_or_default();
+        let host = crate::schema::fetch::url_host(&entry.0);
         match by_host.iter_mut().find(|(h, _)| *h == host) {
             Some((_, list)) => list.push(entry),
             None => by_host.push((host, vec![entry])),

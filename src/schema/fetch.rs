@@ -335,7 +335,7 @@ enum HttpError {
 }
 
 /// `https://host:port/path` → `host:port` (the whole string when it has no scheme).
-fn url_host(url: &str) -> &str {
+pub fn url_host(url: &str) -> &str {
     let rest = url.split_once("://").map_or(url, |(_, r)| r);
     rest.split(['/', '?', '#']).next().unwrap_or(rest)
 }
