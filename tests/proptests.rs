@@ -85,8 +85,13 @@ fn texts(max: usize) -> impl Strategy<Value = String> {
     prop::collection::vec(0usize..FRAGMENTS.len(), 0..max).prop_map(text_of)
 }
 
+/// 1,000 cases a suite unless `PROPTEST_CASES` asks for more (long local runs), and the
+/// seed from `PROPTEST_RNG_SEED` when set: `scripts/test.sh` fixes it so a CI run is
+/// reproducible, while a plain `cargo test` explores new inputs every time.
 fn config() -> ProptestConfig {
-    ProptestConfig { cases: 1000, failure_persistence: None, ..ProptestConfig::default() }
+    let defaults = ProptestConfig::default();
+    let cases = if std::env::var_os("PROPTEST_CASES").is_some() { defaults.cases } else { 1000 };
+    ProptestConfig { cases, failure_persistence: None, ..defaults }
 }
 
 /// Every offset of a loaded data tree.

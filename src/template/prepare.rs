@@ -307,7 +307,11 @@ fn rewrite_percent_format(inner: &str) -> Option<String> {
                 let op_start = skip_ws(bytes, pct + 1);
                 if let Some(op_end) = operand_end(bytes, op_start) {
                     let operand = &inner[op_start..op_end];
-                    let spread = operand.starts_with('(') && has_top_level_comma(&operand[1..operand.len().saturating_sub(1)]);
+                    // A tuple only when the whole operand is one closed `( … )` group:
+                    // `(a, b)` spreads, `(a, b).x` or a half-typed `(` does not.
+                    let closed_group =
+                        operand.len() >= 2 && operand.starts_with('(') && operand.ends_with(')') && bracket_end(bytes, op_start) == op_end;
+                    let spread = closed_group && has_top_level_comma(&operand[1..operand.len() - 1]);
                     out.push_str(&inner[copied..lit_start]);
                     out.push('(');
                     out.push_str(&inner[lit_start..lit_end]);
@@ -398,6 +402,17 @@ mod tests {
         assert_eq!(rewrite_percent_format(" '%s-%s' % (a, b) ").unwrap(), " ('%s-%s'|__pyformat((a, b), true)) ");
         assert_eq!(rewrite_percent_format(" '%d' % x|int ").unwrap(), " ('%d'|__pyformat(x|int, false)) ");
         assert!(rewrite_percent_format(" a % 2 ").is_none());
+    }
+
+    /// Found by the property tests in CI: a half-typed `'' % (` took the operand `(` as a
+    /// tuple and sliced `[1..0]`.
+    #[test]
+    fn percent_format_with_an_unclosed_tuple_does_not_panic() {
+        assert_eq!(rewrite_percent_format("''%(").unwrap(), "(''|__pyformat((, false))");
+        assert_eq!(rewrite_percent_format("'%s' % (a, b").unwrap(), "('%s'|__pyformat((a, b, false))");
+        assert_eq!(rewrite_percent_format("'%s' % (a, b).x").unwrap(), "('%s'|__pyformat((a, b).x, false))");
+        let p = prepare("#{''%(", &TemplateSyntax::hash_style(), Some(0));
+        assert!(p.original_offset(p.text.len()) <= 6);
     }
 
     #[test]
