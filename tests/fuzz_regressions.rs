@@ -91,3 +91,83 @@ fn data_syntax_errors_show_while_the_config_is_broken() {
     c.did_change_full(&data, 3, "cluster_name: home\n");
     c.wait_diagnostics(&uri(&data), |d| !d.iter().any(|x| x["code"] == "data-error"));
 }
+
+/// The diagnostics a fresh server publishes for `path` on the same files, with `open`
+/// documents open at the given texts: what an edit stream must end at (issue 13).
+fn fresh_diagnostics(f: &Fixture, open: &[(&std::path::Path, &str)], path: &std::path::Path) -> Vec<(String, serde_json::Value)> {
+    let mut c = f.start();
+    for (p, t) in open {
+        c.did_open(p, t);
+    }
+    c.wait_quiet(std::time::Duration::from_millis(800));
+    codes_and_ranges(&c.latest_diagnostics(&uri(path)))
+}
+
+fn codes_and_ranges(d: &[serde_json::Value]) -> Vec<(String, serde_json::Value)> {
+    let mut v: Vec<(String, serde_json::Value)> = d.iter().map(|x| (x["code"].to_string(), x["range"].clone())).collect();
+    v.sort_by_key(|a| format!("{a:?}"));
+    v
+}
+
+/// Ordering: a template edit raced the re-check after a data edit, and the older run's
+/// result (the right errors, then an empty list, or the reverse) could be published last.
+/// Whatever order the runs end in, the template ends with what a fresh server publishes.
+#[test]
+fn a_data_edit_racing_a_template_edit_ends_at_the_fresh_servers_diagnostics() {
+    let f = Fixture::project(&format!("{}\n//- /bootstrap/templates/a.yaml.j2\na: #{{ cluster_name }}#\n", data()));
+    let (tpl, data_file) = (f.path("bootstrap/templates/a.yaml.j2"), f.path("config.yaml"));
+    let mut c = f.start();
+    c.did_open(&tpl, f.text("bootstrap/templates/a.yaml.j2"));
+    c.did_open(&data_file, f.text("config.yaml"));
+    let data_texts = [
+        "cluster_name: home\nextra_key: 1\n".to_string(),
+        "cluster_name: home\n".to_string(),
+        "cluster_name: home\nextra_key: 2\nother: [x\n".to_string(),
+    ];
+    let tpl_texts =
+        ["a: #{ extra_key }#\n", "a: #{ cluster_name | nope_filter }#\n#{ undefined_thing }#\n", "a:\n  b: #{ extra_key + 1 }#\n"];
+    let mut version = 1;
+    // Every order of one data edit and one template edit, with and without a pause between.
+    for round in 0..6 {
+        version += 1;
+        let (d, t) = (&data_texts[round % 3], tpl_texts[(round + 1) % 3]);
+        if round % 2 == 0 {
+            c.did_change_full(&data_file, version, d);
+            c.did_change_full(&tpl, version, t);
+        } else {
+            c.did_change_full(&tpl, version, t);
+            std::thread::sleep(std::time::Duration::from_millis(5 * round as u64));
+            c.did_change_full(&data_file, version, d);
+        }
+        if round % 3 == 2 {
+            let (last_tpl, last_data) = (t.to_string(), d.clone());
+            c.wait_quiet(std::time::Duration::from_millis(600));
+            let got = codes_and_ranges(&c.latest_diagnostics(&uri(&tpl)));
+            let want = fresh_diagnostics(&f, &[(&tpl, &last_tpl), (&data_file, &last_data)], &tpl);
+            assert_eq!(got, want, "round {round}: template {last_tpl:?}, data {last_data:?}");
+        }
+    }
+}
+
+/// A template open while its project loaded was read from the editor; once closed it was
+/// still checked as that editor text (diagnostics on a closed file outside the file on
+/// disk, found by the long fuzz run). Closing now reloads it from disk.
+#[test]
+fn a_closed_template_is_checked_as_the_file_on_disk() {
+    let f = Fixture::project(&format!("{}\n//- /bootstrap/templates/a.yaml.j2\na: #{{ cluster_name }}#\n", data()));
+    let (tpl, data_file) = (f.path("bootstrap/templates/a.yaml.j2"), f.path("config.yaml"));
+    let mut c = f.start();
+    c.did_open(&tpl, f.text("bootstrap/templates/a.yaml.j2"));
+    c.did_change_full(&tpl, 2, "a: #{ cluster_name }#\nb:\n  c:\n    d: #{ undefined_thing }#\n");
+    c.wait_diagnostics(&uri(&tpl), |d| d.iter().any(|x| x["range"]["start"]["line"] == 3));
+    // A data edit reloads the project while the template is open.
+    c.did_open(&data_file, f.text("config.yaml"));
+    c.did_change_full(&data_file, 2, &format!("{}extra_key: 1\n", f.text("config.yaml")));
+    c.wait_quiet(std::time::Duration::from_millis(600));
+    c.notify("textDocument/didClose", json!({"textDocument": {"uri": uri(&tpl)}}));
+    c.wait_quiet(std::time::Duration::from_millis(600));
+    let got = c.latest_diagnostics(&uri(&tpl));
+    assert!(got.iter().all(|x| x["range"]["start"]["line"] == 0), "diagnostics of the editor's text after close: {got:#?}");
+    let want = fresh_diagnostics(&f, &[(&data_file, &format!("{}extra_key: 1\n", f.text("config.yaml")))], &tpl);
+    assert_eq!(codes_and_ranges(&got), want);
+}

@@ -4,6 +4,7 @@
 
 pub mod convert;
 mod plugins;
+mod publish_gate;
 pub mod settings;
 pub mod state;
 
@@ -32,8 +33,10 @@ pub struct Backend {
     generations: Arc<dashmap::DashMap<PathBuf, u64>>,
     /// Repo indexes (gateways, secrets, sources) by project root.
     indexes: Arc<dashmap::DashMap<PathBuf, Arc<crate::yaml::RepoIndex>>>,
-    /// Files with diagnostics published, so stale ones can be cleared.
-    published: Arc<dashmap::DashMap<PathBuf, ()>>,
+    /// What was last published per file: an older run's result never replaces a newer
+    /// one, and files holding diagnostics can be cleared. Held while sending, so the
+    /// client receives publishes in the order they were admitted.
+    published: Arc<tokio::sync::Mutex<publish_gate::PublishGate>>,
     /// Project loads in flight. tower-lsp runs handlers concurrently, so a notification
     /// that reloads a project (watched files, data or config edits, folders) counts itself
     /// here before its first `await`, and requests wait for the ones that began before
@@ -189,6 +192,11 @@ impl Backend {
         lock(&self.state).analysis()
     }
 
+    /// The snapshot a diagnostics run computes from, with its change count and versions.
+    fn stamped_snapshot(&self) -> state::Snapshot {
+        lock(&self.state).snapshot()
+    }
+
     fn encoding(&self) -> Encoding {
         lock(&self.state).encoding
     }
@@ -309,7 +317,8 @@ impl Backend {
         if self.publish_superseded(generation) {
             return;
         }
-        let analysis = self.snapshot();
+        let snap = self.stamped_snapshot();
+        let analysis = &snap.analysis;
         let mut files: Vec<PathBuf> = Vec::new();
         for pa in &analysis.projects {
             let pa2 = pa.clone();
@@ -337,10 +346,11 @@ impl Backend {
         files.sort();
         files.dedup();
         // Clear what no longer applies.
-        let stale: Vec<PathBuf> = self.published.iter().map(|e| e.key().clone()).filter(|p| !files.contains(p)).collect();
+        let stale: Vec<PathBuf> = self.published.lock().await.nonempty().into_iter().filter(|p| !files.contains(p)).collect();
         for p in stale {
-            self.published.remove(&p);
-            if let Some(uri) = path_to_uri(&p) {
+            let Some(uri) = path_to_uri(&p) else { continue };
+            let mut gate = self.published.lock().await;
+            if gate.admit(&p, snap.seq, true) {
                 self.client.publish_diagnostics(uri, Vec::new(), None).await;
             }
         }
@@ -348,9 +358,8 @@ impl Backend {
             if self.publish_superseded(generation) {
                 return;
             }
-            // A document re-checked after this snapshot keeps its newer diagnostics.
-            let doc_generation = self.generations.get(&f).map(|g| *g);
-            self.publish_file(&analysis, &f, doc_generation).await;
+            // A document edited after this snapshot is left to its own run (`publish_file`).
+            self.publish_file(&snap, &f, None).await;
         }
     }
 
@@ -377,8 +386,8 @@ impl Backend {
             let mut in_flight = InFlight { checking: this.checking.clone(), path: path.clone(), armed: true };
             loop {
                 let generation = this.generations.get(&path).map(|g| *g);
-                let analysis = this.snapshot();
-                this.publish_file(&analysis, &path, generation).await;
+                let snap = this.stamped_snapshot();
+                this.publish_file(&snap, &path, generation).await;
                 // Done unless an edit arrived meanwhile (the generation moved on).
                 let mut again = false;
                 this.checking.remove_if(&path, |_, _| {
@@ -485,14 +494,20 @@ impl Backend {
         }
     }
 
-    async fn publish_file(&self, analysis: &Analysis, path: &Path, generation: Option<u64>) {
+    /// Computes one file's diagnostics from `snap` and publishes them, unless the document
+    /// changed since the snapshot (its own run publishes the newer text), a newer edit of it
+    /// has a run of its own (`generation`, for per-document runs), or a run from a newer
+    /// state published already (`publish_gate`).
+    async fn publish_file(&self, snap: &state::Snapshot, path: &Path, generation: Option<u64>) {
         let Some(uri) = path_to_uri(path) else { return };
-        let (enc, rules, version, config_error, open_text, config_broken) = {
+        let analysis = &snap.analysis;
+        let version = snap.versions.get(path).copied();
+        let (enc, rules, config_error, open_text, config_broken) = {
             let mut st = lock(&self.state);
             let config_error = st.broken.values().find(|e| e.file == path).cloned();
             let config_broken = st.root_for(path).is_some_and(|r| st.broken.contains_key(&r));
-            let open = st.docs.get_mut(path).map(|d| (d.version, d.text()));
-            (st.encoding, st.rules_for(path), open.as_ref().map(|o| o.0), config_error, open.map(|o| o.1), config_broken)
+            let open = st.docs.get_mut(path).map(|d| d.text());
+            (st.encoding, st.rules_for(path), config_error, open, config_broken)
         };
         let pa = analysis.project_for(path).cloned();
         // The editor's text this run checks, if the document was open in the snapshot.
@@ -560,28 +575,40 @@ impl Backend {
             }
         }
         // Publish only diagnostics of the text the document has at the version named: a
-        // workspace run may have started from an older snapshot than the latest edit. Its
-        // result would be stale (and its ranges may lie past the end of the document), so
-        // the file is checked again on the current text instead.
+        // workspace run may have started from an older snapshot than the latest edit, open
+        // or close. Its result would be stale (and its ranges may lie past the end of the
+        // document); the edit, open or close started a run of its own on the newer text.
         let current = {
             let mut st = lock(&self.state);
             st.docs.get_mut(path).map(|d| (d.version, d.text()))
         };
-        if let (Some((now_version, now_text)), Some(checked)) = (current, snapshot_text) {
-            if Some(now_version) != version || *now_text != *checked {
-                self.schedule(path.to_path_buf());
-                return;
-            }
-        }
-        if diags.is_empty() && !self.published.contains_key(path) {
+        let unchanged = match (current, version) {
+            (Some((now_version, now_text)), Some(v)) => now_version == v && snapshot_text.is_none_or(|t| *t == *now_text),
+            (None, None) => true,
+            _ => false,
+        };
+        if !unchanged {
             return;
         }
-        if diags.is_empty() {
-            self.published.remove(path);
-        } else {
-            self.published.insert(path.to_path_buf(), ());
+        let mut gate = self.published.lock().await;
+        if gate.admit(path, snap.seq, diags.is_empty()) {
+            self.client.publish_diagnostics(uri, diags, version).await;
         }
-        self.client.publish_diagnostics(uri, diags, version).await;
+    }
+
+    /// The root of the project whose loaded sources hold another text of `path` than the
+    /// disk: a template open while its project loaded was read from the editor, and once
+    /// closed it must be checked (and rendered) as the file on disk, as a fresh server does.
+    fn holds_editor_text(st: &State, path: &Path) -> Option<PathBuf> {
+        let root = st.root_for(path)?;
+        let loaded = st.projects.get(&root)?.sources.get(path)?.clone();
+        let disk = crate::workspace::vfs::read_text_file(path).map_err(|e| e.to_string());
+        let same = match (&loaded, &disk) {
+            (Ok(a), Ok(b)) => **a == **b,
+            (Err(_), Err(_)) => true,
+            _ => false,
+        };
+        (!same).then_some(root)
     }
 
     /// Whether a path change requires reloading its project (data, config, plugin, inventory).
@@ -1013,7 +1040,7 @@ impl LanguageServer for Backend {
             let mut st = lock(&self.state);
             st.docs.remove(&path);
             st.invalidate();
-            Backend::affects_project(&st, &path)
+            Backend::affects_project(&st, &path).or_else(|| Backend::holds_editor_text(&st, &path))
         };
         if let Some(root) = reload {
             self.reload(root, self.begin_reload()).await;
@@ -1074,6 +1101,9 @@ impl LanguageServer for Backend {
 
     async fn did_change_watched_files(&self, params: DidChangeWatchedFilesParams) {
         let guard = self.begin_reload();
+        // Files on disk changed: what diagnostics runs computed before this is older than
+        // what they compute after (closed files are read when checked).
+        lock(&self.state).touch();
         let mut roots: Vec<PathBuf> = Vec::new();
         let mut new_configs = false;
         // Hand-written YAML and generated outputs, by root: no reload needed.

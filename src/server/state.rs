@@ -108,17 +108,41 @@ pub struct State {
     /// Roots that failed to load, with the error (shown as a diagnostic on makejinja.toml).
     pub broken: HashMap<PathBuf, crate::workspace::ConfigError>,
     pub settings: Settings,
-    snapshot: Option<Analysis>,
+    /// Counts every change to what answers and diagnostics are computed from (documents,
+    /// projects, settings, files on disk): the newer of two diagnostics runs is the one
+    /// that started from the higher count (see `publish_gate`).
+    seq: u64,
+    snapshot: Option<Snapshot>,
     /// JSON schemas per project root (`.homelab-lsp.toml` read once), dropped when settings change.
     pub schemas: HashMap<PathBuf, (Arc<crate::schema::Schemas>, crate::schema::RepoConfig)>,
     /// Called (off the async runtime) when a schema finished loading in the background.
     pub on_schema_ready: Option<Arc<dyn Fn() + Send + Sync>>,
 }
 
+/// An analysis snapshot with the state it was taken from.
+#[derive(Clone)]
+pub struct Snapshot {
+    pub analysis: Analysis,
+    /// The change count at the snapshot (`State::seq`).
+    pub seq: u64,
+    /// The open documents' versions, matching the texts in `analysis`.
+    pub versions: Arc<HashMap<PathBuf, i32>>,
+}
+
 impl State {
     /// Drops the cached snapshot after any change.
     pub fn invalidate(&mut self) {
+        self.seq += 1;
         self.snapshot = None;
+    }
+
+    /// Counts a change the snapshot does not hold (a file on disk that is read when used):
+    /// diagnostics computed before it are older than those computed after.
+    pub fn touch(&mut self) {
+        self.seq += 1;
+        if let Some(s) = &mut self.snapshot {
+            s.seq = self.seq;
+        }
     }
 
     pub fn doc_texts(&mut self) -> Arc<HashMap<PathBuf, Arc<str>>> {
@@ -127,6 +151,11 @@ impl State {
 
     /// An immutable snapshot for requests; cached until the next change.
     pub fn analysis(&mut self) -> Analysis {
+        self.snapshot().analysis
+    }
+
+    /// The snapshot with its change count and document versions (diagnostics runs).
+    pub fn snapshot(&mut self) -> Snapshot {
         if let Some(s) = &self.snapshot {
             return s.clone();
         }
@@ -143,8 +172,10 @@ impl State {
             })
             .collect();
         let analysis = Analysis { projects, settings: FeatureSettings { show_secrets: self.settings.show_secrets } };
-        self.snapshot = Some(analysis.clone());
-        analysis
+        let versions = Arc::new(self.docs.iter().map(|(p, d)| (p.clone(), d.version)).collect());
+        let snapshot = Snapshot { analysis, seq: self.seq, versions };
+        self.snapshot = Some(snapshot.clone());
+        snapshot
     }
 
     /// The schemas of the project at `root`: its `.homelab-lsp.toml` under the editor's
