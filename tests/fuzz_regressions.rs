@@ -122,12 +122,14 @@ fn a_data_edit_racing_a_template_edit_ends_at_the_fresh_servers_diagnostics() {
     let data_texts = [
         "cluster_name: home\nextra_key: 1\n".to_string(),
         "cluster_name: home\n".to_string(),
-        "cluster_name: home\nextra_key: 2\nother: [x\n".to_string(),
+        "cluster_name: home\nextra_key: 2\nother: x\n".to_string(),
     ];
     let tpl_texts =
         ["a: #{ extra_key }#\n", "a: #{ cluster_name | nope_filter }#\n#{ undefined_thing }#\n", "a:\n  b: #{ extra_key + 1 }#\n"];
     let mut version = 1;
     // Every order of one data edit and one template edit, with and without a pause between.
+    // (The data stays valid: a broken data file is read as its last valid text, which a
+    // fresh server never saw.)
     for round in 0..6 {
         version += 1;
         let (d, t) = (&data_texts[round % 3], tpl_texts[(round + 1) % 3]);
@@ -170,4 +172,23 @@ fn a_closed_template_is_checked_as_the_file_on_disk() {
     assert!(got.iter().all(|x| x["range"]["start"]["line"] == 0), "diagnostics of the editor's text after close: {got:#?}");
     let want = fresh_diagnostics(&f, &[(&data_file, &format!("{}extra_key: 1\n", f.text("config.yaml")))], &tpl);
     assert_eq!(codes_and_ranges(&got), want);
+}
+
+/// A closed data file broken on disk is read as its last valid text, and its error (found
+/// in the broken text) was placed in that valid text: past its end here (the long fuzz run's
+/// out-of-range `data-error` on files not open). It is positioned in the file on disk.
+#[test]
+fn a_closed_broken_data_file_reports_its_error_where_it_is_on_disk() {
+    let f = Fixture::project(&format!("{}\n//- /bootstrap/templates/a.yaml.j2\na: #{{ cluster_name }}#\n", data()));
+    let data_file = f.path("config.yaml");
+    let mut c = f.start();
+    c.wait_quiet(std::time::Duration::from_millis(300));
+    let broken = "cluster_name: home\nbootstrap_cloudflare:\n  domain: [unclosed\nnodes: []\n";
+    std::fs::write(&data_file, broken).unwrap();
+    c.watched(&[(&data_file, 2)]);
+    let d = c.wait_diagnostics(&uri(&data_file), |d| d.iter().any(|x| x["code"] == "data-error"));
+    let e = d.iter().find(|x| x["code"] == "data-error").unwrap();
+    assert_eq!((e["range"]["start"]["line"].as_u64(), e["range"]["start"]["character"].as_u64()), (Some(3), Some(5)), "{d:#?}");
+    assert!(e["message"].as_str().unwrap().ends_with("(using the last valid version of this file meanwhile)"), "{e}");
+    assert_eq!(d.len(), 1, "findings of the last valid text are not placed in this one: {d:#?}");
 }

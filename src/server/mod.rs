@@ -517,7 +517,11 @@ impl Backend {
             None => None,
         };
         let path_owned = path.to_path_buf();
+        let closed = version.is_none();
         let result = run("diagnostics", move || {
+            // A closed file is read from disk, more than once in a run: when it changed
+            // meanwhile, the ranges found in one read would be placed in another.
+            let disk_before = closed.then(|| disk_stamp(&path_owned));
             let mut diags = Vec::new();
             let mut text: Option<Arc<str>> = None;
             if let Some(pa) = &pa {
@@ -525,21 +529,36 @@ impl Backend {
                 text = pa.text(&path_owned);
                 // While makejinja.toml does not load, the project answering is the last good
                 // one, whose data-file errors are those of the text it loaded: a data file's
-                // syntax is checked on its current text instead.
-                if config_broken && pa.project.data_files.iter().any(|d| d.path == path_owned) {
-                    if let Some(t) = &text {
-                        diags.retain(|d| d.code != "data-error");
-                        if let Some(Err(e)) = crate::workspace::data::load_data_text(&path_owned, t, 0) {
-                            let start = ide::diagnostics::offset_of(t, e.line.unwrap_or(0), e.col.unwrap_or(0));
+                // syntax is checked on its current text instead. The same when the project
+                // holds another text of the data file than the file has now (its last valid
+                // version while it does not parse, or a reload is still running): findings
+                // positioned in that text would land anywhere in this one.
+                if let Some(df) = pa.project.data_files.iter().find(|d| d.path == path_owned) {
+                    let current: Option<Arc<str>> = match pa.docs.get(&path_owned) {
+                        Some(t) => Some(t.clone()),
+                        None => crate::workspace::vfs::read_text_file(&path_owned).ok().map(Arc::from),
+                    };
+                    let loaded_other = current.as_deref() != df.text.as_deref();
+                    if let (true, Some(t)) = (config_broken || loaded_other, current) {
+                        // The project parsed a text this one is not: its last valid one.
+                        let kept_last_valid = !config_broken && df.root.is_some();
+                        if loaded_other {
+                            diags.clear();
+                        } else {
+                            diags.retain(|d| d.code != "data-error");
+                        }
+                        if let Some(Err(e)) = crate::workspace::data::load_data_text(&path_owned, &t, 0) {
+                            let start = ide::diagnostics::offset_of(&t, e.line.unwrap_or(0), e.col.unwrap_or(0));
                             diags.push(ide::diagnostics::Diag {
                                 code: "data-error",
                                 severity: crate::yaml::Severity::Error,
                                 range: start..(start + 1).min(t.len()).max(start),
-                                message: e.message,
+                                message: if kept_last_valid { format!("{}{KEPT_LAST_VALID}", e.message) } else { e.message },
                                 related: Vec::new(),
                                 fixes: Vec::new(),
                             });
                         }
+                        text = Some(t);
                     }
                 }
             }
@@ -565,10 +584,17 @@ impl Backend {
             // Related locations in other files are positioned in the text this run saw
             // (an open document's, else the file on disk).
             let text_of = |p: &Path| pa.as_ref().and_then(|pa| pa.text(p));
-            to_lsp_diagnostics(&diags, &text, enc, &rules, &text_of)
+            let diags = to_lsp_diagnostics(&diags, &text, enc, &rules, &text_of);
+            let changed_meanwhile = disk_before.is_some_and(|b| b != disk_stamp(&path_owned));
+            (diags, changed_meanwhile)
         })
         .await;
-        let Ok(diags) = result else { return };
+        let Ok((diags, changed_meanwhile)) = result else { return };
+        if changed_meanwhile {
+            // Checked again on what is there now (without waiting for the watcher's event).
+            self.schedule(path.to_path_buf());
+            return;
+        }
         if let Some(g) = generation {
             if self.generations.get(path).map(|x| *x) != Some(g) {
                 return; // a newer edit arrived; its run will publish
@@ -630,6 +656,15 @@ impl Backend {
     }
 }
 
+/// Appended to the error of a data file that no longer parses while its last valid text is used.
+const KEPT_LAST_VALID: &str = " (using the last valid version of this file meanwhile)";
+
+/// What tells a file's versions on disk apart without reading it: size and modification time.
+fn disk_stamp(path: &Path) -> Option<(u64, std::time::SystemTime)> {
+    let m = std::fs::metadata(path).ok()?;
+    Some((m.len(), m.modified().ok()?))
+}
+
 /// Loads a project; a data file that no longer parses (typically mid-edit) is read as its
 /// last good text, so values, hovers and checks of the templates stay put while the data
 /// file shows its error.
@@ -657,10 +692,7 @@ fn load_keeping_good_data(
         .problems
         .iter()
         .filter(|p| fallbacks.iter().any(|(f, _)| *f == p.file))
-        .map(|p| crate::workspace::ProjectProblem {
-            message: format!("{} (using the last valid version of this file meanwhile)", p.message),
-            ..p.clone()
-        })
+        .map(|p| crate::workspace::ProjectProblem { message: format!("{}{KEPT_LAST_VALID}", p.message), ..p.clone() })
         .collect();
     let mut docs = (*vfs.docs).clone();
     docs.extend(fallbacks);
