@@ -86,10 +86,15 @@ fn count_in_stream(mut r: impl Read, needle: Vec<u8>, hits: Arc<AtomicUsize>, ta
 }
 
 impl Server {
-    /// Starts `program` (LSP on stdio) in `cwd`. `config` answers `workspace/configuration`.
-    pub fn spawn(program: &Path, cwd: &Path, secret: &str) -> std::io::Result<Server> {
-        let mut child =
-            Command::new(program).current_dir(cwd).stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn()?;
+    /// Starts `program` (LSP on stdio) in `cwd`, with `env` added to its environment.
+    pub fn spawn(program: &Path, cwd: &Path, env: &[(String, std::path::PathBuf)], secret: &str) -> std::io::Result<Server> {
+        let mut child = Command::new(program)
+            .current_dir(cwd)
+            .envs(env.iter().map(|(k, v)| (k, v)))
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()?;
         let stdin = child.stdin.take().expect("piped stdin");
         let stdout = child.stdout.take().expect("piped stdout");
         let stderr = child.stderr.take().expect("piped stderr");

@@ -63,6 +63,10 @@ pub struct Opts {
     /// Skip the CLI (`check`, `render`) runs on the mutated copies.
     #[arg(long)]
     pub no_cli: bool,
+    /// The Python to run the repos' makejinja plugins with in every second round (default:
+    /// `$HOMELAB_LSP_PYTHON`; none: plugins stay off).
+    #[arg(long)]
+    pub python: Option<PathBuf>,
     /// Repos to fuzz (copied first; default: the shared corpora and wild repos).
     pub repos: Vec<PathBuf>,
 }
@@ -76,6 +80,11 @@ pub struct Figures {
     pub requests: usize,
     pub cancels: usize,
     pub cli_runs: usize,
+    /// Rounds run with the repo's plugin in Python, and the plugin messages they saw.
+    pub plugin_rounds: usize,
+    pub plugin_messages: usize,
+    /// `homelab/pluginStatus` notifications by state (python, error, emulated).
+    pub plugin_states: std::collections::BTreeMap<String, usize>,
     pub deaths: usize,
     pub hangs: usize,
     pub peak_rss_kib: u64,
@@ -169,8 +178,13 @@ fn main() {
     let started = Instant::now();
     let mut figures = Figures::default();
     let hang_ms = opts.hang_ms.unwrap_or(if opts.ci { 10_000 } else { 2_000 });
-    let cfg = session::Config { server, hang: Duration::from_millis(hang_ms), actions, cli: !opts.no_cli };
+    let python = opts.python.clone().or_else(|| std::env::var_os("HOMELAB_LSP_PYTHON").filter(|p| !p.is_empty()).map(PathBuf::from));
+    let cfg = session::Config { server, hang: Duration::from_millis(hang_ms), actions, cli: !opts.no_cli, python };
     eprintln!("homelab-fuzz: seed {}, {} repos, {} actions per round, server {}", opts.seed, repos.len(), actions, cfg.server.display());
+    match &cfg.python {
+        Some(p) => eprintln!("homelab-fuzz: every second round runs the plugins with {}", p.display()),
+        None => eprintln!("homelab-fuzz: plugins off (no --python or $HOMELAB_LSP_PYTHON)"),
+    }
     for round in 0..rounds {
         if deadline.is_some_and(|d| Instant::now() >= d) {
             break;
@@ -178,7 +192,8 @@ fn main() {
         let repo = &repos[round % repos.len()];
         let seed = opts.seed.wrapping_mul(1_000_003).wrapping_add(round as u64);
         let t = Instant::now();
-        if let Err(e) = session::round(&cfg, repo, seed, &mut figures) {
+        // Odd rounds run the plugin: in CI the second and fourth repo.
+        if let Err(e) = session::round(&cfg, repo, seed, round % 2 == 1, &mut figures) {
             eprintln!("homelab-fuzz: round {round} on {} could not run: {e}", repo.display());
             figures.sample(format!("round {round} ({}) could not run: {e}", repo.display()));
             figures.setup_failures += 1;
@@ -199,6 +214,10 @@ fn main() {
     println!("  file-system changes:   {}", f.disk_changes);
     println!("  requests:              {} ({} cancelled)", f.requests, f.cancels);
     println!("  CLI runs:              {}", f.cli_runs);
+    println!(
+        "  plugin rounds:         {} (plugin status by state {:?}; {} log/show messages in them)",
+        f.plugin_rounds, f.plugin_states, f.plugin_messages
+    );
     println!("  diagnostics published: {} in {} publishes", f.diagnostics, f.publishes);
     println!("  error answers by code: {:?}", f.error_codes);
     println!("  secret in previews:    {} (allowed: rendered output)", f.secret_shown_allowed);

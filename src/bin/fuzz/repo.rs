@@ -14,7 +14,12 @@ pub struct TempDir(PathBuf);
 
 impl TempDir {
     pub fn new(seed: u64) -> std::io::Result<TempDir> {
-        let p = std::env::temp_dir().join(format!("homelab-fuzz-{}-{seed:x}", std::process::id()));
+        TempDir::named("homelab-fuzz", seed)
+    }
+
+    /// `<temp>/<prefix>-<pid>-<seed>`.
+    pub fn named(prefix: &str, seed: u64) -> std::io::Result<TempDir> {
+        let p = std::env::temp_dir().join(format!("{prefix}-{}-{seed:x}", std::process::id()));
         let _ = std::fs::remove_dir_all(&p);
         std::fs::create_dir_all(&p)?;
         Ok(TempDir(p))

@@ -16,6 +16,9 @@ pub struct Config {
     pub hang: Duration,
     pub actions: usize,
     pub cli: bool,
+    /// The Python the plugin rounds run the repos' makejinja plugins with (none: every
+    /// round runs with plugins off).
+    pub python: Option<PathBuf>,
 }
 
 /// Answers that may show the secret: they show generated files (or edits to them).
@@ -99,6 +102,10 @@ struct Fuzzer<'a> {
     round_name: String,
     special_counter: usize,
     violations_this_round: usize,
+    /// This round runs the repo's plugin in Python (`Config::python`).
+    plugins: bool,
+    /// `XDG_STATE_HOME` of the round's servers (the plugin trust store).
+    state_dir: repo::TempDir,
 }
 
 fn read_disk(path: &Path) -> Disk {
@@ -134,6 +141,12 @@ impl<'a> Fuzzer<'a> {
         while self.log.len() > 12 {
             self.log.pop_front();
         }
+    }
+
+    /// The editor settings of the round's servers (initialization options and the answer to
+    /// `workspace/configuration`).
+    fn settings(&self) -> Value {
+        json!({"plugins": {"run": if self.plugins { "always" } else { "never" }}})
     }
 
     fn violation(&mut self, what: String) {
@@ -194,7 +207,17 @@ impl<'a> Fuzzer<'a> {
     // ---- the server ---------------------------------------------------------------------
 
     fn start(&mut self) -> std::io::Result<Live> {
-        let server = Server::spawn(&self.cfg.server, self.repo.root(), &self.repo.secret)?;
+        let env = match (&self.plugins, &self.cfg.python) {
+            // The trust store goes to the round's own directory, never the user's.
+            (true, Some(python)) => {
+                vec![
+                    ("HOMELAB_LSP_PYTHON".to_string(), python.clone()),
+                    ("XDG_STATE_HOME".to_string(), self.state_dir.path().to_path_buf()),
+                ]
+            }
+            _ => Vec::new(),
+        };
+        let server = Server::spawn(&self.cfg.server, self.repo.root(), &env, &self.repo.secret)?;
         let mut live = Live {
             server,
             pending: HashMap::new(),
@@ -210,6 +233,7 @@ impl<'a> Fuzzer<'a> {
             json!({
                 "processId": std::process::id(),
                 "rootUri": root_uri,
+                "initializationOptions": {"homelabLsp": self.settings()},
                 "workspaceFolders": [{"uri": root_uri, "name": "fuzz"}],
                 "capabilities": {
                     "general": {"positionEncodings": ["utf-16"]},
@@ -312,7 +336,7 @@ impl<'a> Fuzzer<'a> {
                 let result = match m.as_str() {
                     "workspace/configuration" => {
                         let n = v["params"]["items"].as_array().map_or(1, Vec::len);
-                        Value::Array(vec![json!({"plugins": {"run": "never"}}); n])
+                        Value::Array(vec![self.settings(); n])
                     }
                     _ => Value::Null,
                 };
@@ -322,6 +346,13 @@ impl<'a> Fuzzer<'a> {
                 self.scan_secret(&m, &v, true);
                 match m.as_str() {
                     "textDocument/publishDiagnostics" => self.check_publish(live, &v["params"]),
+                    // What a plugin round covers: the plugin's status and the messages of the
+                    // round (the Python found, the plugin's errors and events).
+                    "homelab/pluginStatus" => {
+                        let state = v["params"]["state"].as_str().unwrap_or("?").to_string();
+                        *self.figures.plugin_states.entry(state).or_default() += 1;
+                    }
+                    "window/logMessage" | "window/showMessage" if self.plugins => self.figures.plugin_messages += 1,
                     "$/progress" if v["params"]["token"] == "homelab-lsp/indexing" && v["params"]["value"]["kind"] == "end" => {
                         live.indexed = true;
                     }
@@ -1037,7 +1068,9 @@ fn normalize(d: Option<&Vec<Value>>) -> Vec<String> {
     v
 }
 
-pub fn round(cfg: &Config, src: &Path, seed: u64, figures: &mut Figures) -> std::io::Result<()> {
+/// One round on a copy of `src`; `plugins`: with the repo's plugin run in Python (when the
+/// config names a Python), so its errors and logs pass the secret checks too.
+pub fn round(cfg: &Config, src: &Path, seed: u64, plugins: bool, figures: &mut Figures) -> std::io::Result<()> {
     let repo = repo::prepare(src, seed)?;
     let round_name = format!("{} seed {seed}", src.file_name().unwrap_or_default().to_string_lossy());
     let mut fz = Fuzzer {
@@ -1050,6 +1083,11 @@ pub fn round(cfg: &Config, src: &Path, seed: u64, figures: &mut Figures) -> std:
         round_name,
         special_counter: 0,
         violations_this_round: 0,
+        plugins: plugins && cfg.python.is_some(),
+        state_dir: repo::TempDir::named("homelab-fuzz-state", seed)?,
     };
+    if fz.plugins {
+        fz.figures.plugin_rounds += 1;
+    }
     fz.run()
 }
