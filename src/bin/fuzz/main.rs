@@ -63,8 +63,8 @@ pub struct Opts {
     /// Skip the CLI (`check`, `render`) runs on the mutated copies.
     #[arg(long)]
     pub no_cli: bool,
-    /// The Python to run the repos' makejinja plugins with in every second round (default:
-    /// `$HOMELAB_LSP_PYTHON`; none: plugins stay off).
+    /// The Python to run the repos' makejinja plugins with, on every second visit of a repo
+    /// starting with the first (default: `$HOMELAB_LSP_PYTHON`; none: plugins stay off).
     #[arg(long)]
     pub python: Option<PathBuf>,
     /// Repos to fuzz (copied first; default: the shared corpora and wild repos).
@@ -165,11 +165,12 @@ fn main() {
         eprintln!("NOTICE: homelab-fuzz: no repos to fuzz (pass them, or put the shared corpora at ../shared); skipped");
         return;
     }
-    // CI: the three corpora and a plain Flux repo (the long mode takes every wild repo).
+    // CI: the three corpora, a plain Flux repo and one with a makejinja plugin in Python
+    // (the shared corpora come without theirs; the long mode takes every wild repo).
     if opts.ci && opts.repos.is_empty() {
         repos.retain(|r| {
             let n = r.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-            n.starts_with("cluster-template") || n == "onedr0p--home-ops"
+            n.starts_with("cluster-template") || n == "onedr0p--home-ops" || n == "enicky--cluster-template2"
         });
     }
     let rounds = if opts.minutes.is_some() { usize::MAX } else { opts.rounds.unwrap_or(if opts.ci { repos.len() } else { 3 }) };
@@ -182,7 +183,7 @@ fn main() {
     let cfg = session::Config { server, hang: Duration::from_millis(hang_ms), actions, cli: !opts.no_cli, python };
     eprintln!("homelab-fuzz: seed {}, {} repos, {} actions per round, server {}", opts.seed, repos.len(), actions, cfg.server.display());
     match &cfg.python {
-        Some(p) => eprintln!("homelab-fuzz: every second round runs the plugins with {}", p.display()),
+        Some(p) => eprintln!("homelab-fuzz: plugins run with {} (every second visit of a repo)", p.display()),
         None => eprintln!("homelab-fuzz: plugins off (no --python or $HOMELAB_LSP_PYTHON)"),
     }
     for round in 0..rounds {
@@ -192,8 +193,10 @@ fn main() {
         let repo = &repos[round % repos.len()];
         let seed = opts.seed.wrapping_mul(1_000_003).wrapping_add(round as u64);
         let t = Instant::now();
-        // Odd rounds run the plugin: in CI the second and fourth repo.
-        if let Err(e) = session::round(&cfg, repo, seed, round % 2 == 1, &mut figures) {
+        // A repo's plugin runs on its first visit, its third, …: CI (one visit each) runs
+        // every plugin, the long mode covers each repo with and without.
+        let plugins = (round / repos.len()) % 2 == 0;
+        if let Err(e) = session::round(&cfg, repo, seed, plugins, &mut figures) {
             eprintln!("homelab-fuzz: round {round} on {} could not run: {e}", repo.display());
             figures.sample(format!("round {round} ({}) could not run: {e}", repo.display()));
             figures.setup_failures += 1;
