@@ -99,9 +99,65 @@ fn lock(state: &Mutex<State>) -> std::sync::MutexGuard<'_, State> {
     state.lock().unwrap_or_else(|e| e.into_inner())
 }
 
-/// Runs `f` on the blocking pool; a panic becomes an internal-error response.
+/// Wall-clock time of all the renders one request makes (a render diff or the index of
+/// workspace symbols renders every template): past it they stop with a render error, so
+/// the answer comes within about this time plus the work around the renders.
+const REQUEST_RENDER_TIME: std::time::Duration = std::time::Duration::from_millis(1_500);
+
+/// Wall-clock time of any one render the server makes, requested or not (diagnostics).
+/// Fuel stops a runaway template after ~1 s in a release build (this is well above it, so
+/// release diagnostics stop by fuel, the same on every machine), but many times later in
+/// a debug build or on a loaded machine.
+const EDITOR_RENDER_TIME: std::time::Duration = std::time::Duration::from_millis(3_000);
+
+/// Time of one render while the repo index (definitions, workspace symbols) is built: a
+/// template that renders slower falls back to the facts of its raw text.
+const INDEX_RENDER_TIME: std::time::Duration = std::time::Duration::from_millis(200);
+
+/// Sets the flag of a request's renders when the request future is dropped before its
+/// work finished: the client cancelled it (tower-lsp-server answers -32800 and drops the
+/// future), and the blocking work stops at its next budget check instead of running on.
+struct CancelOnDrop(Option<Arc<std::sync::atomic::AtomicBool>>);
+
+impl Drop for CancelOnDrop {
+    fn drop(&mut self) {
+        if let Some(flag) = self.0.take() {
+            flag.store(true, std::sync::atomic::Ordering::Relaxed);
+        }
+    }
+}
+
+/// Runs `f` on the blocking pool under a request's budget (see [`REQUEST_RENDER_TIME`]);
+/// a panic becomes an internal-error response.
 async fn run<T: Send + 'static>(what: &'static str, f: impl FnOnce() -> T + Send + 'static) -> RpcResult<T> {
-    let joined = tokio::task::spawn_blocking(move || std::panic::catch_unwind(std::panic::AssertUnwindSafe(f))).await;
+    run_within(what, Some(REQUEST_RENDER_TIME), f).await
+}
+
+/// [`run`] for work no one waits on (diagnostics): its renders keep their own budgets
+/// ([`EDITOR_RENDER_TIME`], fuel) without a deadline for the whole job, so a render error
+/// in diagnostics does not depend on how much else the job rendered.
+async fn run_background<T: Send + 'static>(what: &'static str, f: impl FnOnce() -> T + Send + 'static) -> RpcResult<T> {
+    run_within(what, None, f).await
+}
+
+async fn run_within<T: Send + 'static>(
+    what: &'static str,
+    time: Option<std::time::Duration>,
+    f: impl FnOnce() -> T + Send + 'static,
+) -> RpcResult<T> {
+    let cancelled = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let limits = crate::template::budget::JobLimits {
+        deadline: time.map(|t| std::time::Instant::now() + t),
+        per_render: None,
+        cancelled: Some(cancelled.clone()),
+    };
+    let mut cancel_on_drop = CancelOnDrop(Some(cancelled));
+    let joined = tokio::task::spawn_blocking(move || {
+        crate::template::budget::with_job(limits, || std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)))
+    })
+    .await;
+    // Finished: nothing is left to cancel.
+    cancel_on_drop.0 = None;
     match joined {
         Ok(Ok(v)) => Ok(v),
         Ok(Err(panic)) => {
@@ -284,7 +340,12 @@ impl Backend {
             return i.clone();
         }
         let pa2 = pa.clone();
-        let index = Arc::new(tokio::task::spawn_blocking(move || ide::diagnostics::repo_index(&pa2)).await.unwrap_or_default());
+        let limits = crate::template::budget::JobLimits { per_render: Some(INDEX_RENDER_TIME), ..Default::default() };
+        let index = Arc::new(
+            tokio::task::spawn_blocking(move || crate::template::budget::with_job(limits, || ide::diagnostics::repo_index(&pa2)))
+                .await
+                .unwrap_or_default(),
+        );
         self.indexes.insert(root, index.clone());
         index
     }
@@ -502,7 +563,7 @@ impl Backend {
             None => None,
         };
         let path_owned = path.to_path_buf();
-        let result = run("diagnostics", move || {
+        let result = run_background("diagnostics", move || {
             let mut diags = Vec::new();
             let mut text: Option<Arc<str>> = None;
             if let Some(pa) = &pa {
@@ -1608,6 +1669,7 @@ pub fn run_stdio() -> i32 {
             return 1;
         }
     };
+    crate::template::budget::limit_every_render(EDITOR_RENDER_TIME);
     runtime.block_on(async {
         let (service, socket) = LspService::build(Backend::new)
             .custom_method("homelab/renderedPreview", Backend::rendered_preview)
