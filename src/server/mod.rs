@@ -104,16 +104,6 @@ fn lock(state: &Mutex<State>) -> std::sync::MutexGuard<'_, State> {
 /// the answer comes within about this time plus the work around the renders.
 const REQUEST_RENDER_TIME: std::time::Duration = std::time::Duration::from_millis(1_500);
 
-/// Wall-clock time of any one render the server makes, requested or not (diagnostics).
-/// Fuel stops a runaway template after ~1 s in a release build (this is well above it, so
-/// release diagnostics stop by fuel, the same on every machine), but many times later in
-/// a debug build or on a loaded machine.
-const EDITOR_RENDER_TIME: std::time::Duration = std::time::Duration::from_millis(3_000);
-
-/// Time of one render while the repo index (definitions, workspace symbols) is built: a
-/// template that renders slower falls back to the facts of its raw text.
-const INDEX_RENDER_TIME: std::time::Duration = std::time::Duration::from_millis(200);
-
 /// Sets the flag of a request's renders when the request future is dropped before its
 /// work finished: the client cancelled it (tower-lsp-server answers -32800 and drops the
 /// future), and the blocking work stops at its next budget check instead of running on.
@@ -133,9 +123,9 @@ async fn run<T: Send + 'static>(what: &'static str, f: impl FnOnce() -> T + Send
     run_within(what, Some(REQUEST_RENDER_TIME), f).await
 }
 
-/// [`run`] for work no one waits on (diagnostics): its renders keep their own budgets
-/// ([`EDITOR_RENDER_TIME`], fuel) without a deadline for the whole job, so a render error
-/// in diagnostics does not depend on how much else the job rendered.
+/// [`run`] for work no one waits on (diagnostics): its renders are bounded by fuel and
+/// output, not by the clock, so what is published does not depend on the machine's load
+/// (a wall-clock stop under the load of a workspace check was a false `render-error`).
 async fn run_background<T: Send + 'static>(what: &'static str, f: impl FnOnce() -> T + Send + 'static) -> RpcResult<T> {
     run_within(what, None, f).await
 }
@@ -146,11 +136,8 @@ async fn run_within<T: Send + 'static>(
     f: impl FnOnce() -> T + Send + 'static,
 ) -> RpcResult<T> {
     let cancelled = Arc::new(std::sync::atomic::AtomicBool::new(false));
-    let limits = crate::template::budget::JobLimits {
-        deadline: time.map(|t| std::time::Instant::now() + t),
-        per_render: None,
-        cancelled: Some(cancelled.clone()),
-    };
+    let limits =
+        crate::template::budget::JobLimits { deadline: time.map(|t| std::time::Instant::now() + t), cancelled: Some(cancelled.clone()) };
     let mut cancel_on_drop = CancelOnDrop(Some(cancelled));
     let joined = tokio::task::spawn_blocking(move || {
         crate::template::budget::with_job(limits, || std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)))
@@ -340,12 +327,7 @@ impl Backend {
             return i.clone();
         }
         let pa2 = pa.clone();
-        let limits = crate::template::budget::JobLimits { per_render: Some(INDEX_RENDER_TIME), ..Default::default() };
-        let index = Arc::new(
-            tokio::task::spawn_blocking(move || crate::template::budget::with_job(limits, || ide::diagnostics::repo_index(&pa2)))
-                .await
-                .unwrap_or_default(),
-        );
+        let index = Arc::new(tokio::task::spawn_blocking(move || ide::diagnostics::repo_index(&pa2)).await.unwrap_or_default());
         self.indexes.insert(root, index.clone());
         index
     }
@@ -1669,7 +1651,6 @@ pub fn run_stdio() -> i32 {
             return 1;
         }
     };
-    crate::template::budget::limit_every_render(EDITOR_RENDER_TIME);
     runtime.block_on(async {
         let (service, socket) = LspService::build(Backend::new)
             .custom_method("homelab/renderedPreview", Backend::rendered_preview)

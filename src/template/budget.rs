@@ -6,9 +6,9 @@
 use minijinja::{Error, ErrorKind};
 use std::cell::{Cell, RefCell};
 use std::ops::Range;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 /// minijinja's fuel for one render: about one unit per instruction, plus the bytes of
 /// strings and list slots it builds or writes. The biggest corpus template uses well
@@ -33,37 +33,21 @@ pub const MAX_TAG_OPERATORS: usize = 1_000;
 /// about 2 GB before it runs out, and several renders run at once.
 pub const MAX_OUTPUT_BYTES: usize = 32 << 20;
 
-/// The wall-clock time one render in the language server may take, in milliseconds
-/// (0: no limit, as in the CLI, whose output must not depend on the machine's load).
-/// Fuel is counted in steps, and a step of a debug build or a loaded machine takes longer.
-static EDITOR_RENDER_MS: AtomicU64 = AtomicU64::new(0);
-
-/// Called once by the language server: from then on every render on any thread stops
-/// after `limit` of wall-clock time.
-pub fn limit_every_render(limit: Duration) {
-    EDITOR_RENDER_MS.store(limit.as_millis().max(1) as u64, Ordering::Relaxed);
-}
-
 /// What the work running on this thread may still spend: a deadline for the whole job
-/// (one editor request, which must answer in time however many templates it renders), a
-/// tighter time for each render inside it, and a flag set when the job is cancelled.
+/// (one editor request, which must answer in time however many templates it renders) and
+/// a flag set when the job is cancelled. Only requests get them: a render stopped by the
+/// clock depends on the machine's load, so published diagnostics (and the repo index they
+/// use) are bounded by fuel and output alone and come out the same on every machine.
 #[derive(Clone, Default)]
 pub struct JobLimits {
     pub deadline: Option<Instant>,
-    pub per_render: Option<Duration>,
     pub cancelled: Option<Arc<AtomicBool>>,
 }
 
 thread_local! {
     static JOB: RefCell<JobLimits> = RefCell::new(JobLimits::default());
-    /// The deadline of the render running on this thread, and why it is there.
-    static RENDER_STOP: Cell<Option<(Instant, StopReason)>> = const { Cell::new(None) };
-}
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum StopReason {
-    RenderTime(Duration),
-    JobTime,
+    /// The deadline of the render running on this thread (its job's, while one runs).
+    static RENDER_STOP: Cell<Option<Instant>> = const { Cell::new(None) };
 }
 
 /// The limits of the job on this thread (to hand to worker threads).
@@ -92,26 +76,15 @@ pub fn with_job<R>(limits: JobLimits, f: impl FnOnce() -> R) -> R {
     f()
 }
 
-/// Marks one render on this thread: its time limit runs from now until the guard drops.
-pub struct RenderClock(Option<(Instant, StopReason)>);
+/// Marks one render on this thread: the job's deadline applies from now until the guard
+/// drops (outside a render, e.g. between the renders of a job, nothing is checked).
+pub struct RenderClock(Option<Instant>);
 
 impl RenderClock {
     pub fn start() -> Self {
         take_time_stop();
-        let job = current_job();
-        let global = Some(EDITOR_RENDER_MS.load(Ordering::Relaxed)).filter(|&ms| ms > 0).map(Duration::from_millis);
-        let per_render = match (job.per_render, global) {
-            (Some(a), Some(b)) => Some(a.min(b)),
-            (a, b) => a.or(b),
-        };
-        let now = Instant::now();
-        let render = per_render.map(|d| (now + d, StopReason::RenderTime(d)));
-        let whole = job.deadline.map(|d| (d, StopReason::JobTime));
-        let stop = match (render, whole) {
-            (Some(r), Some(w)) => Some(if w.0 < r.0 { w } else { r }),
-            (r, w) => r.or(w),
-        };
-        RenderClock(RENDER_STOP.with(|s| s.replace(stop)))
+        let deadline = current_job().deadline;
+        RenderClock(RENDER_STOP.with(|s| s.replace(deadline)))
     }
 }
 
@@ -134,10 +107,7 @@ pub fn check_time() -> Result<(), Error> {
         CANCELLED.to_string()
     } else {
         match RENDER_STOP.with(|s| s.get()) {
-            Some((at, why)) if Instant::now() >= at => match why {
-                StopReason::RenderTime(d) => format!("stopped after {}{RENDER_TIME}", d.as_millis()),
-                StopReason::JobTime => format!("{REQUEST_TIME} (it renders too much to answer in time)"),
-            },
+            Some(at) if Instant::now() >= at => format!("{REQUEST_TIME} (it renders too much to answer in time)"),
             _ => return Ok(()),
         }
     };
@@ -148,12 +118,11 @@ pub fn check_time() -> Result<(), Error> {
 /// Whether a render error's message is that of a time or cancellation stop (which depends
 /// on the machine and the request, not on the template alone).
 pub fn is_time_stop(message: &str) -> bool {
-    message == CANCELLED || message.starts_with(REQUEST_TIME) || (message.starts_with("stopped after ") && message.contains(RENDER_TIME))
+    message == CANCELLED || message.starts_with(REQUEST_TIME)
 }
 
 const CANCELLED: &str = "stopped after the request was cancelled";
 const REQUEST_TIME: &str = "stopped after the time budget of the request";
-const RENDER_TIME: &str = " ms, the time budget of one render in the editor";
 
 /// The message of a time or cancellation stop since the last call, if one happened: where
 /// such a stop strikes depends on the machine's speed, so the render reports it without a
@@ -185,10 +154,8 @@ impl std::io::Write for OutputBudget {
             return Err(std::io::Error::other("output budget"));
         }
         self.writes = self.writes.wrapping_add(1);
-        if self.writes % 64 == 0 {
-            if check_time().is_err() {
-                return Err(std::io::Error::other("time budget"));
-            }
+        if self.writes % 64 == 0 && check_time().is_err() {
+            return Err(std::io::Error::other("time budget"));
         }
         self.buf.extend_from_slice(bytes);
         Ok(bytes.len())
@@ -325,15 +292,9 @@ mod tests {
                 let _clock = RenderClock::start();
                 let err = check_time().unwrap_err();
                 assert!(err.detail().unwrap_or_default().contains("time budget of the request"));
+                assert!(is_time_stop(err.detail().unwrap_or_default()));
             }
             assert!(check_time().is_ok());
-        });
-        let limits = JobLimits { per_render: Some(Duration::ZERO), ..Default::default() };
-        with_job(limits, || {
-            let _clock = RenderClock::start();
-            let err = check_time().unwrap_err();
-            assert!(err.detail().unwrap_or_default().contains("0 ms, the time budget of one render"));
-            assert!(is_time_stop(err.detail().unwrap_or_default()));
         });
     }
 
