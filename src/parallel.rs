@@ -20,10 +20,13 @@ pub fn map_in_order<T: Sync, R: Send>(items: &[T], f: impl Fn(&T) -> R + Sync, o
             .collect();
     }
     let next = AtomicUsize::new(0);
+    // The workers work for the caller's job: its deadline and cancellation hold for them.
+    let job = crate::template::budget::current_job();
     let done: Vec<(usize, R)> = std::thread::scope(|scope| {
         let workers: Vec<_> = (0..threads_for(items.len()))
             .map(|_| {
                 scope.spawn(|| {
+                    let _job = crate::template::budget::enter_job(job.clone());
                     let mut done = Vec::new();
                     loop {
                         let i = next.fetch_add(1, Ordering::Relaxed);
@@ -57,5 +60,17 @@ mod tests {
         assert!(out.iter().enumerate().filter(|(i, _)| *i != 7).all(|(i, &v)| v == i as u32 * 2));
         assert_eq!(map_in_order(&[3u8], |&x| x + 1, || 0), vec![4]);
         assert!(map_in_order(&Vec::<u8>::new(), |&x| x, || 0).is_empty());
+    }
+
+    /// A request's renders spread over workers stop when the request is cancelled.
+    #[test]
+    fn workers_work_under_the_callers_job() {
+        use crate::template::budget;
+        let cancelled = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(true));
+        let limits = budget::JobLimits { cancelled: Some(cancelled), ..Default::default() };
+        let items: Vec<u32> = (0..20).collect();
+        let out = budget::with_job(limits, || map_in_order(&items, |_| budget::check_time().is_err(), || false));
+        assert!(out.iter().all(|&stopped| stopped));
+        assert!(map_in_order(&items, |_| budget::check_time().is_ok(), || false).iter().all(|&ok| ok));
     }
 }

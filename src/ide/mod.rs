@@ -156,7 +156,11 @@ impl ProjectAnalysis {
             return r.clone();
         }
         let r = self.renderer().render_with_line_map(name);
-        self.traced.lock().unwrap_or_else(|e| e.into_inner()).insert(name.to_string(), r.clone());
+        // A render stopped by a request's clock or cancellation says nothing about the
+        // template: the next request on this snapshot renders it again.
+        if !r.as_ref().is_err_and(|e| e.stopped_by_clock()) {
+            self.traced.lock().unwrap_or_else(|e| e.into_inner()).insert(name.to_string(), r.clone());
+        }
         r
     }
 

@@ -102,9 +102,52 @@ fn lock(state: &Mutex<State>) -> std::sync::MutexGuard<'_, State> {
     state.lock().unwrap_or_else(|e| e.into_inner())
 }
 
-/// Runs `f` on the blocking pool; a panic becomes an internal-error response.
+/// Wall-clock time of all the renders one request makes (a render diff or the index of
+/// workspace symbols renders every template): past it they stop with a render error, so
+/// the answer comes within about this time plus the work around the renders.
+const REQUEST_RENDER_TIME: std::time::Duration = std::time::Duration::from_millis(1_500);
+
+/// Sets the flag of a request's renders when the request future is dropped before its
+/// work finished: the client cancelled it (tower-lsp-server answers -32800 and drops the
+/// future), and the blocking work stops at its next budget check instead of running on.
+struct CancelOnDrop(Option<Arc<std::sync::atomic::AtomicBool>>);
+
+impl Drop for CancelOnDrop {
+    fn drop(&mut self) {
+        if let Some(flag) = self.0.take() {
+            flag.store(true, std::sync::atomic::Ordering::Relaxed);
+        }
+    }
+}
+
+/// Runs `f` on the blocking pool under a request's budget (see [`REQUEST_RENDER_TIME`]);
+/// a panic becomes an internal-error response.
 async fn run<T: Send + 'static>(what: &'static str, f: impl FnOnce() -> T + Send + 'static) -> RpcResult<T> {
-    let joined = tokio::task::spawn_blocking(move || std::panic::catch_unwind(std::panic::AssertUnwindSafe(f))).await;
+    run_within(what, Some(REQUEST_RENDER_TIME), f).await
+}
+
+/// [`run`] for work no one waits on (diagnostics): its renders are bounded by fuel and
+/// output, not by the clock, so what is published does not depend on the machine's load
+/// (a wall-clock stop under the load of a workspace check was a false `render-error`).
+async fn run_background<T: Send + 'static>(what: &'static str, f: impl FnOnce() -> T + Send + 'static) -> RpcResult<T> {
+    run_within(what, None, f).await
+}
+
+async fn run_within<T: Send + 'static>(
+    what: &'static str,
+    time: Option<std::time::Duration>,
+    f: impl FnOnce() -> T + Send + 'static,
+) -> RpcResult<T> {
+    let cancelled = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let limits =
+        crate::template::budget::JobLimits { deadline: time.map(|t| std::time::Instant::now() + t), cancelled: Some(cancelled.clone()) };
+    let mut cancel_on_drop = CancelOnDrop(Some(cancelled));
+    let joined = tokio::task::spawn_blocking(move || {
+        crate::template::budget::with_job(limits, || std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)))
+    })
+    .await;
+    // Finished: nothing is left to cancel.
+    cancel_on_drop.0 = None;
     match joined {
         Ok(Ok(v)) => Ok(v),
         Ok(Err(panic)) => {
@@ -518,7 +561,7 @@ impl Backend {
         };
         let path_owned = path.to_path_buf();
         let closed = version.is_none();
-        let result = run("diagnostics", move || {
+        let result = run_background("diagnostics", move || {
             // A closed file is read from disk, more than once in a run: when it changed
             // meanwhile, the ranges found in one read would be placed in another.
             let disk_before = closed.then(|| disk_stamp(&path_owned));

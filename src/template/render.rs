@@ -97,6 +97,14 @@ pub struct RenderError {
     pub range: Option<std::ops::Range<usize>>,
 }
 
+impl RenderError {
+    /// Stopped by the wall clock or a cancellation, not by the template: not worth
+    /// caching, and a later render of the same text may well succeed.
+    pub fn stopped_by_clock(&self) -> bool {
+        budget::is_time_stop(&self.message)
+    }
+}
+
 impl std::fmt::Display for RenderError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(f, "{}", self.template)?;
@@ -238,14 +246,50 @@ impl Renderer {
 
     /// Renders a template exactly as makejinja would.
     pub fn render(&self, name: &str) -> Result<String, RenderError> {
-        let result = self.plain.get_template(name).and_then(|t| t.render(&self.context));
-        result.map_err(|e| self.convert_error(e, name, &self.plain_sources))
+        self.render_within_budget(&self.plain, &self.plain_sources, name, budget::MAX_OUTPUT_BYTES)
+    }
+
+    /// Renders `name` into an output buffer that enforces the output and time budgets;
+    /// an error raised by a budget keeps its own `stopped after …` message.
+    fn render_within_budget(
+        &self,
+        env: &Environment<'static>,
+        table: &Mutex<SourceTable>,
+        name: &str,
+        cap: usize,
+    ) -> Result<String, RenderError> {
+        let _clock = budget::RenderClock::start();
+        let mut out = budget::OutputBudget::new(cap);
+        let result = env.get_template(name).and_then(|t| t.render_captured_to(self.context.clone(), &mut out).map(drop));
+        match result {
+            Ok(()) => String::from_utf8(out.buf).map_err(|_| RenderError {
+                kind: RenderErrorKind::Runtime,
+                message: "the render wrote text that is not UTF-8".to_string(),
+                template: name.to_string(),
+                line: None,
+                col: None,
+                range: None,
+            }),
+            Err(e) => {
+                let time_stop = budget::take_time_stop();
+                let mut error = self.convert_error(e, name, table);
+                if let Some(stop) = out.stop.take() {
+                    error.kind = RenderErrorKind::Runtime;
+                    error.message = stop.detail().unwrap_or("stopped after the output budget").to_string();
+                } else if let Some(message) = time_stop {
+                    // Where the clock strikes depends on the machine: no position.
+                    (error.kind, error.message) = (RenderErrorKind::Runtime, message);
+                    (error.line, error.col, error.range) = (None, None, None);
+                }
+                Err(error)
+            }
+        }
     }
 
     /// Renders a template and traces every output line to the template line behind it.
     pub fn render_with_line_map(&self, name: &str) -> Result<Rendered, RenderError> {
-        let result = self.instrumented.get_template(name).and_then(|t| t.render(&self.context));
-        let instrumented = result.map_err(|e| self.convert_error(e, name, &self.instrumented_sources))?;
+        // The line markers take room too: twice the plain output's cap.
+        let instrumented = self.render_within_budget(&self.instrumented, &self.instrumented_sources, name, 2 * budget::MAX_OUTPUT_BYTES)?;
         let (text, map) = linemap::extract(&instrumented);
         let names = lock(&self.instrumented_sources).names.clone();
         let lines = map.lines.iter().map(|o| o.and_then(|o| names.get(o.template as usize).map(|n| (n.clone(), o.line)))).collect();
@@ -389,6 +433,7 @@ fn build_env(
     env.set_auto_escape_callback(|_| minijinja::AutoEscape::None);
     env.set_fuel(Some(budget::RENDER_FUEL));
     env.set_formatter(|out, _state, value| {
+        budget::check_time()?;
         let mut s = String::new();
         write_str(&mut s, value);
         budget::check_text_len(s.len())?;
@@ -404,6 +449,12 @@ fn build_env(
         minijinja_contrib::pycompat::unknown_method_callback(state, value, method, args)
     });
     filters::register(&mut env);
+    // Each `range()` of a nested loop asks the clock: a loop whose body prints nothing
+    // never reaches the output budget's checks.
+    env.add_function("range", |lower: isize, upper: Option<isize>, step: Option<isize>| {
+        budget::check_time()?;
+        minijinja::functions::range(lower, upper, step)
+    });
     if let Some(live) = &settings.live {
         super::live::register(&mut env, live, !settings.plugin_inputs.real_encrypt);
     } else if let Some(flavor) = settings.plugin_flavor {
@@ -575,6 +626,47 @@ mod tests {
             let err = r.render_with_line_map("t.j2").expect_err(what);
             assert!(err.message.contains(expect), "{what} (line map): {err}");
         }
+    }
+
+    /// Raw text in a loop costs fuel per byte only, so fuel let one render write ~2 GB
+    /// (and several run at once): the output stops at its own cap.
+    #[test]
+    fn output_stops_at_its_cap() {
+        let line = "y".repeat(1000);
+        let src = format!("#% for i in range(100000) %#{line}\n#% endfor %#");
+        let r = renderer(&[("t.j2", &src)], Value::from(()), UndefinedMode::Chainable);
+        let err = r.render("t.j2").unwrap_err();
+        assert_eq!(err.kind, RenderErrorKind::Runtime, "{err}");
+        assert!(err.message.starts_with("stopped after 32 MB of output"), "{err}");
+        let err = r.render_with_line_map("t.j2").unwrap_err();
+        assert!(err.message.starts_with("stopped after 64 MB of output"), "{err}");
+        // Under the cap the same loop renders.
+        let src = format!("#% for i in range(1000) %#{line}\n#% endfor %#");
+        let r = renderer(&[("t.j2", &src)], Value::from(()), UndefinedMode::Chainable);
+        assert_eq!(r.render("t.j2").unwrap().len(), 1001 * 1000);
+    }
+
+    /// A cancelled request's render stops at its next write or `range()`, with a message
+    /// and no position (where it stops depends on timing); other renders are unaffected.
+    #[test]
+    fn a_cancelled_job_stops_its_render() {
+        use std::sync::atomic::AtomicBool;
+        let files = [("t.j2", "a: 1\n#% for i in range(10) %#b: #{ i }#\n#% endfor %#\n")];
+        let r = renderer(&files, Value::from(()), UndefinedMode::Chainable);
+        let cancelled = Arc::new(AtomicBool::new(true));
+        let limits = budget::JobLimits { cancelled: Some(cancelled), ..Default::default() };
+        let err = budget::with_job(limits, || r.render("t.j2")).unwrap_err();
+        assert_eq!(err.message, "stopped after the request was cancelled", "{err}");
+        assert!(err.stopped_by_clock());
+        assert_eq!((err.line, err.range), (None, None));
+        assert!(r.render("t.j2").unwrap().starts_with("a: 1\nb: 0\n"));
+        // A job past its deadline stops too, also in `range()` of a loop that prints nothing.
+        let files = [("t.j2", "#% for i in range(10) %##% endfor %#done")];
+        let r = renderer(&files, Value::from(()), UndefinedMode::Chainable);
+        let limits = budget::JobLimits { deadline: Some(std::time::Instant::now()), ..Default::default() };
+        let err = budget::with_job(limits, || r.render_with_line_map("t.j2")).unwrap_err();
+        assert!(err.message.contains("time budget of the request"), "{err}");
+        assert_eq!(r.render("t.j2").unwrap(), "done");
     }
 
     #[test]
