@@ -3,6 +3,7 @@
 //! blocking pool behind `catch_unwind`, so a panic becomes an error response.
 
 pub mod convert;
+mod index_cache;
 mod plugins;
 mod publish_gate;
 pub mod settings;
@@ -31,8 +32,11 @@ pub struct Backend {
     state: Arc<Mutex<State>>,
     /// Per-document generation: a diagnostics run publishes only if still the latest.
     generations: Arc<dashmap::DashMap<PathBuf, u64>>,
-    /// Repo indexes (gateways, secrets, sources) by project root.
-    indexes: Arc<dashmap::DashMap<PathBuf, Arc<crate::yaml::RepoIndex>>>,
+    /// Repo indexes (gateways, secrets, sources) by project root, one build at a time.
+    indexes: Arc<index_cache::IndexCache>,
+    /// Slots for background work (diagnostics runs, index builds): requests run outside
+    /// them, so a storm of re-checks cannot take every core from them.
+    background: Arc<tokio::sync::Semaphore>,
     /// What was last published per file: an older run's result never replaces a newer
     /// one, and files holding diagnostics can be cleared. Held while sending, so the
     /// client receives publishes in the order they were admitted.
@@ -106,6 +110,12 @@ fn lock(state: &Mutex<State>) -> std::sync::MutexGuard<'_, State> {
 /// workspace symbols renders every template): past it they stop with a render error, so
 /// the answer comes within about this time plus the work around the renders.
 const REQUEST_RENDER_TIME: std::time::Duration = std::time::Duration::from_millis(1_500);
+
+/// Background slots: one per core but one, at least one. Requests are not in them, so at
+/// least one core stays for the editor's requests however many re-checks are queued.
+fn background_slots() -> usize {
+    std::thread::available_parallelism().map_or(1, |n| n.get().saturating_sub(1)).max(1)
+}
 
 /// Sets the flag of a request's renders when the request future is dropped before its
 /// work finished: the client cancelled it (tower-lsp-server answers -32800 and drops the
@@ -200,6 +210,7 @@ impl Backend {
             state: Arc::new(Mutex::new(State::default())),
             generations: Default::default(),
             indexes: Default::default(),
+            background: Arc::new(tokio::sync::Semaphore::new(background_slots())),
             published: Default::default(),
             reloads: Arc::new(tokio::sync::watch::channel(Reloads::default()).0),
             load_generations: Default::default(),
@@ -325,19 +336,16 @@ impl Backend {
         }
         st.invalidate();
         drop(st);
-        self.indexes.remove(root);
+        self.indexes.invalidate(root);
     }
 
-    /// The repo index of a project, built on first use (off the async threads).
+    /// The repo index of a project, built on first use (off the async threads, in a
+    /// background slot), one build per root at a time.
     async fn repo_index(&self, pa: &Arc<ProjectAnalysis>) -> Arc<crate::yaml::RepoIndex> {
         let root = pa.project.config.root.clone();
-        if let Some(i) = self.indexes.get(&root) {
-            return i.clone();
-        }
-        let pa2 = pa.clone();
-        let index = Arc::new(tokio::task::spawn_blocking(move || ide::diagnostics::repo_index(&pa2)).await.unwrap_or_default());
-        self.indexes.insert(root, index.clone());
-        index
+        let (pa2, project, state) = (pa.clone(), pa.project.clone(), self.state.clone());
+        let still_current = move || lock(&state).projects.get(&project.config.root).is_some_and(|p| Arc::ptr_eq(p, &project));
+        self.indexes.get_or_build(&root, self.background.clone(), move || ide::diagnostics::repo_index(&pa2), still_current).await
     }
 
     /// Checks every file of every project (after indexing and watched-file changes).
@@ -476,7 +484,7 @@ impl Backend {
         // sequential workspace run over a rebuilt index, not hundreds of patches and checks.
         if changed.len() > MAX_SINGLE_FILE_RECHECKS {
             for c in &changed {
-                self.indexes.remove(&c.root);
+                self.indexes.invalidate(&c.root);
             }
             self.schedule_publish_all();
             return;
@@ -484,7 +492,7 @@ impl Backend {
         let mut definitions_changed = false;
         // Generated outputs are not in the index (their templates' renders are).
         for ChangedFile { root, path, .. } in changed.iter().filter(|c| c.in_index) {
-            let Some(index) = self.indexes.get(root).map(|i| i.clone()) else { continue };
+            let Some(index) = self.indexes.get(root) else { continue };
             let open = lock(&self.state).docs.get_mut(path).map(|d| d.text());
             let (path2, before) = (path.clone(), index.clone());
             let patched = tokio::task::spawn_blocking(move || {
@@ -498,11 +506,7 @@ impl Backend {
                 definitions_changed = true;
                 // Only over the index it was made from: a reload meanwhile dropped it, and
                 // the next use rebuilds it from scratch.
-                if let Some(mut current) = self.indexes.get_mut(root) {
-                    if Arc::ptr_eq(&current, &index) {
-                        *current = Arc::new(patched);
-                    }
-                }
+                self.indexes.patch(root, &index, patched);
             }
         }
         if definitions_changed {
@@ -518,7 +522,7 @@ impl Backend {
     /// wait for a whole-repo build (references resolve once the first check has run).
     fn cached_index(&self, analysis: &Analysis, path: &Path) -> Option<Arc<crate::yaml::RepoIndex>> {
         let pa = analysis.project_for(path)?;
-        self.indexes.get(&pa.project.config.root).map(|i| i.clone())
+        self.indexes.get(&pa.project.config.root)
     }
 
     fn clone_handles(&self) -> Backend {
@@ -527,6 +531,7 @@ impl Backend {
             state: self.state.clone(),
             generations: self.generations.clone(),
             indexes: self.indexes.clone(),
+            background: self.background.clone(),
             published: self.published.clone(),
             reloads: self.reloads.clone(),
             load_generations: self.load_generations.clone(),
@@ -559,6 +564,12 @@ impl Backend {
             Some(pa) => Some(self.repo_index(pa).await),
             None => None,
         };
+        // Queued behind other background work: a run whose result would be dropped anyway
+        // (a newer edit has its own run, the document moved on) ends without working.
+        let Ok(_slot) = self.background.acquire().await else { return };
+        if generation.is_some_and(|g| self.generations.get(path).map(|x| *x) != Some(g)) || !self.still_at(path, version) {
+            return;
+        }
         let path_owned = path.to_path_buf();
         let closed = version.is_none();
         let result = run_background("diagnostics", move || {
@@ -632,6 +643,7 @@ impl Backend {
             (diags, changed_meanwhile)
         })
         .await;
+        drop(_slot);
         let Ok((diags, changed_meanwhile)) = result else { return };
         if changed_meanwhile {
             // Checked again on what is there now (without waiting for the watcher's event).
@@ -663,6 +675,13 @@ impl Backend {
         if gate.admit(path, snap.seq, diags.is_empty()) {
             self.client.publish_diagnostics(uri, diags, version).await;
         }
+    }
+
+    /// Whether the document is still at `version` (None: closed), so a run on a snapshot
+    /// with that version may publish.
+    fn still_at(&self, path: &Path, version: Option<i32>) -> bool {
+        let now = lock(&self.state).docs.get(path).map(|d| d.version);
+        now == version
     }
 
     /// The root of the project whose loaded sources hold another text of `path` than the
@@ -1458,12 +1477,14 @@ impl LanguageServer for Backend {
         self.settled().await;
         let analysis = self.snapshot();
         let enc = self.encoding();
+        // A missing index is built (once, in the background), but waited for only within
+        // the request's budget: past it the answer goes without that project's index.
         let mut indexes = Vec::new();
         for pa in &analysis.projects {
-            indexes.push(self.repo_index(pa).await);
+            indexes.push(tokio::time::timeout(REQUEST_RENDER_TIME, self.repo_index(pa)).await.ok());
         }
         run("workspaceSymbol", move || {
-            let projects: Vec<_> = analysis.projects.iter().zip(&indexes).map(|(pa, i)| (pa.as_ref(), Some(i.as_ref()))).collect();
+            let projects: Vec<_> = analysis.projects.iter().zip(&indexes).map(|(pa, i)| (pa.as_ref(), i.as_deref())).collect();
             #[allow(deprecated)]
             let symbols = ide::workspace_symbols::workspace_symbols(&projects, &params.query)
                 .into_iter()

@@ -101,7 +101,7 @@ impl Backend {
             st.invalidate();
         }
         self.plugins.done.insert(root.clone(), base);
-        self.indexes.remove(&root);
+        self.indexes.invalidate(&root);
         self.schedule_publish_all();
         let (state, message) = match &outcome {
             LoadOutcome::Live(live) => ("python", format!("plugins run with {}", live.python)),
