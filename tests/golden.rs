@@ -71,3 +71,29 @@ fn traced_render_matches_plain_render_on_corpora() {
         assert!(checked > 50, "{name}: only {checked} templates checked");
     }
 }
+
+/// The render fuel (which also bounds the memory one render may take) leaves every real
+/// template at least ten times what it uses: lowering it to bound memory changes no output.
+#[test]
+fn corpus_templates_use_under_a_tenth_of_the_render_fuel() {
+    let Some(corpora) = corpora_dir() else { return };
+    let mut most = (0, String::new());
+    for name in CORPORA {
+        let repo = corpus_copy(&corpora, name);
+        let root = std::fs::canonicalize(repo.path()).unwrap();
+        let project = Project::discover(&root, &DiskVfs).unwrap();
+        let renderer = project.renderer(Default::default());
+        let mut measured = 0;
+        for entry in project.inventory.entries.iter().filter(|e| e.kind == EntryKind::Template) {
+            let Some(used) = renderer.fuel_used(&entry.name) else { continue };
+            measured += 1;
+            if used > most.0 {
+                most = (used, format!("{name}/{}", entry.name));
+            }
+        }
+        assert!(measured > 50, "{name}: only {measured} templates measured");
+    }
+    let budget = homelab_lsp::template::budget::RENDER_FUEL;
+    eprintln!("most fuel used: {} by {}", most.0, most.1);
+    assert!(most.0 * 10 < budget, "{} uses {} of {budget} fuel", most.1, most.0);
+}

@@ -2,6 +2,7 @@
 //! the state in arrival order under one lock; requests take a snapshot and run on the
 //! blocking pool behind `catch_unwind`, so a panic becomes an error response.
 
+mod background;
 pub mod convert;
 mod index_cache;
 mod plugins;
@@ -36,7 +37,7 @@ pub struct Backend {
     indexes: Arc<index_cache::IndexCache>,
     /// Slots for background work (diagnostics runs, index builds): requests run outside
     /// them, so a storm of re-checks cannot take every core from them.
-    background: Arc<tokio::sync::Semaphore>,
+    background: Arc<background::Slots>,
     /// What was last published per file: an older run's result never replaces a newer
     /// one, and files holding diagnostics can be cleared. Held while sending, so the
     /// client receives publishes in the order they were admitted.
@@ -110,12 +111,6 @@ fn lock(state: &Mutex<State>) -> std::sync::MutexGuard<'_, State> {
 /// workspace symbols renders every template): past it they stop with a render error, so
 /// the answer comes within about this time plus the work around the renders.
 const REQUEST_RENDER_TIME: std::time::Duration = std::time::Duration::from_millis(1_500);
-
-/// Background slots: one per core but one, at least one. Requests are not in them, so at
-/// least one core stays for the editor's requests however many re-checks are queued.
-fn background_slots() -> usize {
-    std::thread::available_parallelism().map_or(1, |n| n.get().saturating_sub(1)).max(1)
-}
 
 /// Sets the flag of a request's renders when the request future is dropped before its
 /// work finished: the client cancelled it (tower-lsp-server answers -32800 and drops the
@@ -210,7 +205,7 @@ impl Backend {
             state: Arc::new(Mutex::new(State::default())),
             generations: Default::default(),
             indexes: Default::default(),
-            background: Arc::new(tokio::sync::Semaphore::new(background_slots())),
+            background: Arc::new(background::Slots::for_this_machine()),
             published: Default::default(),
             reloads: Arc::new(tokio::sync::watch::channel(Reloads::default()).0),
             load_generations: Default::default(),
@@ -345,7 +340,7 @@ impl Backend {
         let root = pa.project.config.root.clone();
         let (pa2, project, state) = (pa.clone(), pa.project.clone(), self.state.clone());
         let still_current = move || lock(&state).projects.get(&project.config.root).is_some_and(|p| Arc::ptr_eq(p, &project));
-        self.indexes.get_or_build(&root, self.background.clone(), move || ide::diagnostics::repo_index(&pa2), still_current).await
+        self.indexes.get_or_build(&root, self.background.semaphore(), move || ide::diagnostics::repo_index(&pa2), still_current).await
     }
 
     /// Checks every file of every project (after indexing and watched-file changes).
@@ -566,85 +561,86 @@ impl Backend {
         };
         // Queued behind other background work: a run whose result would be dropped anyway
         // (a newer edit has its own run, the document moved on) ends without working.
-        let Ok(_slot) = self.background.acquire().await else { return };
-        if generation.is_some_and(|g| self.generations.get(path).map(|x| *x) != Some(g)) || !self.still_at(path, version) {
-            return;
-        }
+        let still_wanted = || generation.is_none_or(|g| self.generations.get(path).map(|x| *x) == Some(g)) && self.still_at(path, version);
         let path_owned = path.to_path_buf();
         let closed = version.is_none();
-        let result = run_background("diagnostics", move || {
-            // A closed file is read from disk, more than once in a run: when it changed
-            // meanwhile, the ranges found in one read would be placed in another.
-            let disk_before = closed.then(|| disk_stamp(&path_owned));
-            let mut diags = Vec::new();
-            let mut text: Option<Arc<str>> = None;
-            if let Some(pa) = &pa {
-                diags = ide::diagnostics::file_diagnostics(pa, &path_owned, index.as_deref());
-                text = pa.text(&path_owned);
-                // While makejinja.toml does not load, the project answering is the last good
-                // one, whose data-file errors are those of the text it loaded: a data file's
-                // syntax is checked on its current text instead. The same when the project
-                // holds another text of the data file than the file has now (its last valid
-                // version while it does not parse, or a reload is still running): findings
-                // positioned in that text would land anywhere in this one.
-                if let Some(df) = pa.project.data_files.iter().find(|d| d.path == path_owned) {
-                    let current: Option<Arc<str>> = match pa.docs.get(&path_owned) {
-                        Some(t) => Some(t.clone()),
-                        None => crate::workspace::vfs::read_text_file(&path_owned).ok().map(Arc::from),
-                    };
-                    let loaded_other = current.as_deref() != df.text.as_deref();
-                    if let (true, Some(t)) = (config_broken || loaded_other, current) {
-                        // The project parsed a text this one is not: its last valid one.
-                        let kept_last_valid = !config_broken && df.root.is_some();
-                        if loaded_other {
-                            diags.clear();
-                        } else {
-                            diags.retain(|d| d.code != "data-error");
+        let result = self
+            .background
+            .run_if(
+                still_wanted,
+                run_background("diagnostics", move || {
+                    // A closed file is read from disk, more than once in a run: when it changed
+                    // meanwhile, the ranges found in one read would be placed in another.
+                    let disk_before = closed.then(|| disk_stamp(&path_owned));
+                    let mut diags = Vec::new();
+                    let mut text: Option<Arc<str>> = None;
+                    if let Some(pa) = &pa {
+                        diags = ide::diagnostics::file_diagnostics(pa, &path_owned, index.as_deref());
+                        text = pa.text(&path_owned);
+                        // While makejinja.toml does not load, the project answering is the last good
+                        // one, whose data-file errors are those of the text it loaded: a data file's
+                        // syntax is checked on its current text instead. The same when the project
+                        // holds another text of the data file than the file has now (its last valid
+                        // version while it does not parse, or a reload is still running): findings
+                        // positioned in that text would land anywhere in this one.
+                        if let Some(df) = pa.project.data_files.iter().find(|d| d.path == path_owned) {
+                            let current: Option<Arc<str>> = match pa.docs.get(&path_owned) {
+                                Some(t) => Some(t.clone()),
+                                None => crate::workspace::vfs::read_text_file(&path_owned).ok().map(Arc::from),
+                            };
+                            let loaded_other = current.as_deref() != df.text.as_deref();
+                            if let (true, Some(t)) = (config_broken || loaded_other, current) {
+                                // The project parsed a text this one is not: its last valid one.
+                                let kept_last_valid = !config_broken && df.root.is_some();
+                                if loaded_other {
+                                    diags.clear();
+                                } else {
+                                    diags.retain(|d| d.code != "data-error");
+                                }
+                                if let Some(Err(e)) = crate::workspace::data::load_data_text(&path_owned, &t, 0) {
+                                    let start = ide::diagnostics::offset_of(&t, e.line.unwrap_or(0), e.col.unwrap_or(0));
+                                    diags.push(ide::diagnostics::Diag {
+                                        code: "data-error",
+                                        severity: crate::yaml::Severity::Error,
+                                        range: start..(start + 1).min(t.len()).max(start),
+                                        message: if kept_last_valid { format!("{}{KEPT_LAST_VALID}", e.message) } else { e.message },
+                                        related: Vec::new(),
+                                        fixes: Vec::new(),
+                                    });
+                                }
+                                text = Some(t);
+                            }
                         }
-                        if let Some(Err(e)) = crate::workspace::data::load_data_text(&path_owned, &t, 0) {
-                            let start = ide::diagnostics::offset_of(&t, e.line.unwrap_or(0), e.col.unwrap_or(0));
-                            diags.push(ide::diagnostics::Diag {
-                                code: "data-error",
-                                severity: crate::yaml::Severity::Error,
-                                range: start..(start + 1).min(t.len()).max(start),
-                                message: if kept_last_valid { format!("{}{KEPT_LAST_VALID}", e.message) } else { e.message },
-                                related: Vec::new(),
-                                fixes: Vec::new(),
-                            });
-                        }
-                        text = Some(t);
                     }
-                }
-            }
-            if let Some(e) = config_error {
-                // The error was found in the text the load read: the editor's while the file
-                // is open (the version published), else the file on disk.
-                let t = match open_text {
-                    Some(t) => t.to_string(),
-                    None => crate::workspace::vfs::read_text_file(&path_owned).unwrap_or_default(),
-                };
-                let start = ide::diagnostics::offset_of(&t, e.line.unwrap_or(0), e.col.unwrap_or(0));
-                diags.push(ide::diagnostics::Diag {
-                    code: "config-error",
-                    severity: crate::yaml::Severity::Error,
-                    range: start..(start + 1).min(t.len()).max(start),
-                    message: e.message.clone(),
-                    related: Vec::new(),
-                    fixes: Vec::new(),
-                });
-                text = Some(Arc::from(t));
-            }
-            let text = text.unwrap_or_default();
-            // Related locations in other files are positioned in the text this run saw
-            // (an open document's, else the file on disk).
-            let text_of = |p: &Path| pa.as_ref().and_then(|pa| pa.text(p));
-            let diags = to_lsp_diagnostics(&diags, &text, enc, &rules, &text_of);
-            let changed_meanwhile = disk_before.is_some_and(|b| b != disk_stamp(&path_owned));
-            (diags, changed_meanwhile)
-        })
-        .await;
-        drop(_slot);
-        let Ok((diags, changed_meanwhile)) = result else { return };
+                    if let Some(e) = config_error {
+                        // The error was found in the text the load read: the editor's while the file
+                        // is open (the version published), else the file on disk.
+                        let t = match open_text {
+                            Some(t) => t.to_string(),
+                            None => crate::workspace::vfs::read_text_file(&path_owned).unwrap_or_default(),
+                        };
+                        let start = ide::diagnostics::offset_of(&t, e.line.unwrap_or(0), e.col.unwrap_or(0));
+                        diags.push(ide::diagnostics::Diag {
+                            code: "config-error",
+                            severity: crate::yaml::Severity::Error,
+                            range: start..(start + 1).min(t.len()).max(start),
+                            message: e.message.clone(),
+                            related: Vec::new(),
+                            fixes: Vec::new(),
+                        });
+                        text = Some(Arc::from(t));
+                    }
+                    let text = text.unwrap_or_default();
+                    // Related locations in other files are positioned in the text this run saw
+                    // (an open document's, else the file on disk).
+                    let text_of = |p: &Path| pa.as_ref().and_then(|pa| pa.text(p));
+                    let diags = to_lsp_diagnostics(&diags, &text, enc, &rules, &text_of);
+                    let changed_meanwhile = disk_before.is_some_and(|b| b != disk_stamp(&path_owned));
+                    (diags, changed_meanwhile)
+                }),
+            )
+            .await;
+        let Some(Ok((diags, changed_meanwhile))) = result else { return };
         if changed_meanwhile {
             // Checked again on what is there now (without waiting for the watcher's event).
             self.schedule(path.to_path_buf());

@@ -10,10 +10,13 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Instant;
 
-/// minijinja's fuel for one render: about one unit per instruction, plus the bytes of
-/// strings and list slots it builds or writes. The biggest corpus template uses well
-/// under 1% of it; in a release build it runs out in roughly a second.
-pub const RENDER_FUEL: u64 = 30_000_000;
+/// minijinja's fuel for one render: one per instruction, plus one per 64 bytes of strings
+/// and per 2 list slots it builds or writes, so it also bounds the memory one render takes:
+/// 5 million is at most 320 MB of strings or 10 million list slots (30 million let
+/// `[[1] * 10000] * 10000`-like templates build 1.4 GB, and several renders run at once).
+/// The biggest corpus template uses under 1,000 (`tests/golden.rs` checks every corpus
+/// template stays under a tenth); a runaway render stops six times sooner than at 30 million.
+pub const RENDER_FUEL: u64 = 5_000_000;
 
 /// Most bytes one printed value, filter result or formatted string may have. Generated
 /// Kubernetes files are kilobytes; this only stops runaway output.

@@ -249,6 +249,15 @@ impl Renderer {
         self.render_within_budget(&self.plain, &self.plain_sources, name, budget::MAX_OUTPUT_BYTES)
     }
 
+    /// The fuel a plain render of `name` consumes (None when it fails): the budget's
+    /// headroom over real templates is measured with it.
+    pub fn fuel_used(&self, name: &str) -> Option<u64> {
+        let mut out = budget::OutputBudget::new(budget::MAX_OUTPUT_BYTES);
+        let captured = self.plain.get_template(name).ok()?.render_captured_to(self.context.clone(), &mut out).ok()?;
+        let levels = captured.state().fuel_levels();
+        levels.map(|(used, _)| used)
+    }
+
     /// Renders `name` into an output buffer that enforces the output and time budgets;
     /// an error raised by a budget keeps its own `stopped after …` message.
     fn render_within_budget(
