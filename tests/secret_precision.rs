@@ -410,3 +410,38 @@ fn committed_keys_and_tokens() {
         vec![entry("github-deploy.key", 1, "error", "committed-secret"), entry("github-push-token.txt", 1, "error", "committed-secret")]
     );
 }
+
+/// Class 7: a Secret made by a command (`kubectl create secret` in a task file, a script or
+/// the setup notes) exists once the repo's bootstrap ran: Flux's SOPS key is made this way
+/// in the cluster-template bootstrap and most home-ops repos.
+#[test]
+fn secrets_made_by_commands_are_known() {
+    let tmp = tempfile::tempdir().unwrap();
+    let flux = "apiVersion: kustomize.toolkit.fluxcd.io/v1\nkind: Kustomization\nmetadata:\n  name: apps\nspec:\n  decryption:\n    provider: sops\n    secretRef:\n      name: sops-age\n  sourceRef:\n    kind: GitRepository\n    name: flux-system\n";
+    let fixture = format!("{MAKEJINJA}{}", fixture_file("/kubernetes/flux.yaml", flux));
+    write_fixture(tmp.path(), &fixture);
+    let unknown = |root: &std::path::Path| -> Vec<_> {
+        check(root).into_iter().filter(|(_, _, _, c)| c == "unknown-secret-ref").map(|(f, l, _, _)| (f, l)).collect()
+    };
+    assert_eq!(unknown(tmp.path()), vec![("kubernetes/flux.yaml".to_string(), 9)], "nothing makes sops-age yet");
+
+    let makers = [
+        (".taskfiles/bootstrap/Taskfile.yaml", "version: '3'\ntasks:\n  flux:\n    cmds:\n      - cat {{.AGE_FILE}} | kubectl -n flux-system create secret generic sops-age --from-file=age.agekey=/dev/stdin\n"),
+        ("scripts/bootstrap.sh", "#!/usr/bin/env bash\ncat key.txt |\n  kubectl create secret generic sops-age \\\n    --namespace=flux-system --from-file=age.agekey=/dev/stdin\n"),
+        ("docs/setup.md", "# Setup\n\n```sh\nkubectl create secret generic sops-age --namespace flux-system --from-file=age.agekey=age.key\n```\n"),
+    ];
+    for (path, text) in makers {
+        let file = tmp.path().join(path);
+        std::fs::create_dir_all(file.parent().unwrap()).unwrap();
+        std::fs::write(&file, text).unwrap();
+        assert_eq!(unknown(tmp.path()), vec![], "{path} makes sops-age");
+        std::fs::remove_file(&file).unwrap();
+    }
+    // A command that only reads the Secret makes nothing.
+    std::fs::write(
+        tmp.path().join("Taskfile.yaml"),
+        "version: '3'\ntasks:\n  check:\n    cmds:\n      - kubectl -n flux-system get secret sops-age\n",
+    )
+    .unwrap();
+    assert_eq!(unknown(tmp.path()).len(), 1, "`kubectl get secret` makes nothing");
+}

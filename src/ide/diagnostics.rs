@@ -642,6 +642,27 @@ fn walk_project(pa: &ProjectAnalysis, keep: impl Fn(&Path) -> bool) -> Vec<PathB
         .collect()
 }
 
+/// The files of the repository's hidden task directories (`.taskfiles/`, …), which the
+/// project walk skips with every other hidden directory.
+fn task_dir_files(pa: &ProjectAnalysis) -> Vec<PathBuf> {
+    let root = &pa.project.config.root;
+    yaml::command_secrets::TASK_DIRS
+        .iter()
+        .map(|d| root.join(d))
+        .filter(|d| d.is_dir())
+        .flat_map(|d| {
+            walkdir::WalkDir::new(d)
+                .max_depth(PLAIN_YAML_MAX_DEPTH)
+                .sort_by_file_name()
+                .into_iter()
+                .filter_map(Result::ok)
+                .filter(|e| e.file_type().is_file())
+                .map(|e| e.into_path())
+                .filter(|p| yaml::command_secrets::is_command_file(p))
+        })
+        .collect()
+}
+
 /// How deep below the root [`plain_yaml_files`] looks.
 const PLAIN_YAML_MAX_DEPTH: usize = 16;
 
@@ -732,6 +753,18 @@ pub fn repo_index(pa: &ProjectAnalysis) -> RepoIndex {
     // exist (generator inputs, JSON, verbatim copies of the templates).
     index.flux.set_root(&pa.project.config.root);
     let mut others = walk_project(pa, |p| !is_plain_yaml_name(&pa.project, p));
+    // Secrets made by `kubectl create secret` in scripts, task files and setup notes (a
+    // Taskfile that is plain YAML already gave its own through `yaml::facts`).
+    let command_files: Vec<PathBuf> =
+        others.iter().filter(|p| yaml::command_secrets::is_command_file(p)).cloned().chain(task_dir_files(pa)).collect();
+    let command_facts = crate::parallel::map_in_order(
+        &command_files,
+        |p| crate::workspace::vfs::read_text_file(p).ok().map(|text| yaml::command_facts(&text, p)),
+        || None,
+    );
+    for facts in command_facts.into_iter().flatten() {
+        index.add(facts);
+    }
     others.extend(pa.project.inventory.entries.iter().map(|e| e.output.clone()));
     index.flux.add_other_paths(others);
     index.flux.generated.extend(pa.project.inventory.entries.iter().map(|e| e.output.clone()));

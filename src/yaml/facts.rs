@@ -4,7 +4,7 @@ use std::path::Path;
 
 use super::edit::LineIndex;
 use super::tree::{self, Document, NodeId, NodeKind, Stream};
-use super::{is_plain_name, secret_creators, FileFacts, GatewayDef, NamedDef, SourceDef};
+use super::{command_secrets, is_plain_name, secret_creators, FileFacts, GatewayDef, NamedDef, SourceDef};
 
 /// The Kubernetes identity of one document whose root is a mapping.
 pub(crate) struct DocInfo<'d> {
@@ -125,7 +125,20 @@ pub(crate) fn facts_from(stream: &Stream, text: &str, file: &Path) -> FileFacts 
         }
     }
     out.flux = crate::flux::facts::extract(stream, text, file);
+    if command_secrets::is_command_file(file) {
+        out.secrets.extend(command_facts(text, file).secrets);
+    }
     out
+}
+
+/// What a file of commands (a Taskfile, a script, setup notes) defines: the Secrets its
+/// `kubectl create secret` commands make.
+pub fn command_facts(text: &str, file: &Path) -> FileFacts {
+    let secrets = command_secrets::secrets_created_by_commands(text)
+        .into_iter()
+        .map(|s| NamedDef { name: s.name, namespace: s.namespace, file: file.to_path_buf(), line: s.line })
+        .collect();
+    FileFacts { secrets, ..FileFacts::default() }
 }
 
 #[cfg(test)]

@@ -13,6 +13,7 @@
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
+pub mod command_secrets;
 mod committed;
 mod credentials;
 pub(crate) mod edit;
@@ -35,7 +36,7 @@ mod tests;
 mod testutil;
 
 pub use committed::committed_secrets;
-pub use facts::facts;
+pub use facts::{command_facts, facts};
 pub use secrets::is_sops_file_name;
 pub use secrets::NOT_YET_ENCRYPTED;
 pub(crate) use suppress::filter as suppress_findings;

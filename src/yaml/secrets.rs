@@ -99,7 +99,7 @@ fn unknown_secret_refs(cx: &mut Ctx<'_>, info: &DocInfo<'_>) {
             Severity::Warning,
             doc.range(name_node),
             format!(
-                "Secret `{name}` is not defined in the repository (no Secret, ExternalSecret, Certificate or secretGenerator creates it)"
+                "Secret `{name}` is not defined in the repository (no Secret, ExternalSecret, Certificate, secretGenerator or `kubectl create secret` in a script creates it)"
             ),
             Vec::new(),
         );
