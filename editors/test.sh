@@ -16,7 +16,10 @@
 #     chromium; skipped with HOMELAB_SKIP_VSCODE_E2E=1);
 #   - Helix: editors/helix/languages.toml parses (python3 tomllib) and has the
 #     right command, file globs and roots;
-#   - Neovim: the load smoke test (smoke.lua), then the real-client test
+#   - Neovim: the load smoke test (smoke.lua), the schema test (nvim/test/schemas.sh:
+#     a schema violation in a template and hover with a schema description, the
+#     schemas read through a file:// mirror of $HOMELAB_LSP_SCHEMAS, default
+#     ../shared/schemas beside the repository), then the real-client test
 #     (nvim/test/run.sh) against BIN on every corpus in $HOMELAB_LSP_CORPORA
 #     (default: ../shared/corpora beside the repository; skipped with a notice
 #     when that folder does not exist).
@@ -33,7 +36,7 @@
 set -uo pipefail
 
 if [ "$#" -ne 1 ]; then
-  sed -n '2,33p' "$0" | sed 's/^# \{0,1\}//'
+  sed -n '2,36p' "$0" | sed 's/^# \{0,1\}//'
   echo "0 passed, 1 failed"
   exit 2
 fi
@@ -362,6 +365,13 @@ elif nvim_bin=$(find_nvim); then
   echo "     (Neovim: $nvim_bin, $("$nvim_bin" --version | head -n 1))"
   step "nvim: smoke.lua (every Lua file loads; filetypes, commands, config)" \
     env XDG_STATE_HOME="$cache/nvim-state" "$nvim_bin" --headless -u NONE -i NONE -l "$here/nvim/test/smoke.lua"
+  schema_store=${HOMELAB_LSP_SCHEMAS:-$root/../shared/schemas}
+  if [ ! -d "$schema_store" ]; then
+    echo "SKIP nvim: schemas in a template: no schema store at $schema_store (set HOMELAB_LSP_SCHEMAS)"
+  elif have_server; then
+    step "nvim: schemas in a template (violation on the template line, hover with the description; file:// mirror)" \
+      "$here/nvim/test/schemas.sh" "$nvim_bin" "$bin" "$schema_store"
+  fi
   if [ ! -d "$corpora" ]; then
     echo "SKIP nvim: real-client test: no corpora folder at $corpora (set HOMELAB_LSP_CORPORA)"
   elif ! have_server; then

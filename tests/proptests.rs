@@ -170,6 +170,38 @@ proptest! {
         }
     }
 
+    /// The tolerant outline (document symbols, folding): every entry's range and selection
+    /// lie inside the text on char boundaries (the server converts and slices them), and
+    /// a child lies inside its parent.
+    #[test]
+    fn outline_ranges_stay_inside_the_text(src in texts(160)) {
+        fn walk(entries: &[homelab_lsp::yaml::outline::OutlineEntry], src: &str, parent: Option<(usize, usize)>) -> Result<(), TestCaseError> {
+            for e in entries {
+                for r in [e.range, e.selection] {
+                    prop_assert!(r.start <= r.end && r.end <= src.len(), "{r:?} of {:?} in {src:?}", e.name);
+                    prop_assert!(src.is_char_boundary(r.start) && src.is_char_boundary(r.end), "{r:?} of {:?} in {src:?}", e.name);
+                }
+                if let Some((start, end)) = parent {
+                    prop_assert!(start <= e.range.start && e.range.end <= end, "{:?} outside its parent in {src:?}", e.name);
+                }
+                walk(&e.children, src, Some((e.range.start, e.range.end)))?;
+            }
+            Ok(())
+        }
+        walk(&homelab_lsp::yaml::outline::outline(&src), &src, None)?;
+    }
+
+    /// The tolerant cursor context (schema completion and hover, references while the
+    /// text does not parse) answers or declines at any character boundary, never panics.
+    #[test]
+    fn cursor_context_never_panics(src in texts(160), pick in 0usize..1000) {
+        let mut offset = if src.is_empty() { 0 } else { pick % (src.len() + 1) };
+        while !src.is_char_boundary(offset) {
+            offset -= 1;
+        }
+        let _ = homelab_lsp::yaml::structure::cursor_context(&src, offset);
+    }
+
     /// Range conversion: a byte offset becomes a position inside the document (LSP line
     /// breaks only), and converting it back gives the offset again, except between the
     /// `\r` and `\n` of a CRLF, which no position names.

@@ -118,9 +118,11 @@ fn yaml_symbols(text: &str, show_secrets: bool) -> Vec<Symbol> {
 fn yaml_folds(text: &str) -> Vec<Range<usize>> {
     fn walk(entries: &[OutlineEntry], text: &str, out: &mut Vec<Range<usize>>) {
         for e in entries {
-            let last = e.range.end.saturating_sub(1).max(e.range.start);
-            let next_line = text[last.min(text.len())..].find('\n').map_or(text.len(), |i| last + i + 1);
-            if text[e.range.start..last.min(text.len())].contains('\n') {
+            // Bytes, not `str` slices: the entry's last byte may be inside a character.
+            let bytes = text.as_bytes();
+            let last = e.range.end.saturating_sub(1).max(e.range.start).min(bytes.len());
+            let next_line = bytes[last..].iter().position(|&b| b == b'\n').map_or(text.len(), |i| last + i + 1);
+            if bytes[e.range.start.min(last)..last].contains(&b'\n') {
                 out.push(e.range.start..next_line);
             }
             walk(&e.children, text, out);
@@ -319,6 +321,28 @@ pub fn document_links(analysis: &Analysis, path: &Path) -> Vec<(Range<usize>, Pa
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Found by the long fuzz run (documentSymbol internal errors on plain YAML): ranges
+    /// ending inside a multi-byte character, after the outline blanked a line holding one.
+    #[test]
+    fn outlines_and_folds_of_multi_byte_texts_do_not_panic() {
+        let texts =
+            ["%#[)😀key raw   | lower- - { \n \u{2028}\n", "a:\n  b: 😀\n  c: [é, ü]\n", "- 😀\n- [é\u{2028}\n", "k: {x: é\u{2029}\n  y\n"];
+        for text in texts {
+            let symbols = yaml_symbols(text, false);
+            let mut stack: Vec<&Symbol> = symbols.iter().collect();
+            while let Some(s) = stack.pop() {
+                for r in [&s.range, &s.selection] {
+                    assert!(r.start <= r.end && r.end <= text.len(), "{r:?} in {text:?}");
+                    assert!(text.is_char_boundary(r.start) && text.is_char_boundary(r.end), "{r:?} in {text:?}");
+                }
+                stack.extend(&s.children);
+            }
+            for f in yaml_folds(text) {
+                assert!(f.start <= f.end && f.end <= text.len(), "{f:?} in {text:?}");
+            }
+        }
+    }
 
     fn details(symbols: &[Symbol], out: &mut Vec<(String, Option<String>)>) {
         for s in symbols {

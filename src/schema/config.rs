@@ -65,7 +65,8 @@ impl RepoConfig {
         let value: toml::Table = match toml::from_str(text) {
             Ok(v) => v,
             Err(e) => {
-                c.problems.push(format!("{FILE_NAME}: {}", e.message()));
+                let at = e.span().map(|s| line_col(text, s.start)).map(|(l, col)| format!(":{l}:{col}")).unwrap_or_default();
+                c.problems.push(format!("{FILE_NAME}{at}: {}", e.message().trim_end()));
                 return c;
             }
         };
@@ -82,7 +83,17 @@ impl RepoConfig {
         if let Some(s) = value.get("schema").and_then(|v| v.as_table()) {
             c.offline = s.get("offline").and_then(|v| v.as_bool());
             c.plain_yaml = s.get("plain-yaml").and_then(|v| v.as_bool());
-            c.cache_dir = s.get("cache-dir").and_then(|v| v.as_str()).map(|d| expand_path(d, root));
+            if let Some(dir) = s.get("cache-dir").and_then(|v| v.as_str()).map(|d| expand_path(d, root)) {
+                if allowed_cache_dir(&dir, root) {
+                    c.cache_dir = Some(dir);
+                } else {
+                    c.problems.push(format!(
+                        "{FILE_NAME}: [schema] cache-dir {} is outside the repository and the user's cache directory; ignored \
+                         (a repository must not make the tools write elsewhere: set it with --schema-cache or homelabLsp.schemas.cacheDir)",
+                        dir.display()
+                    ));
+                }
+            }
             c.url_template = s.get("url-template").and_then(|v| v.as_str()).map(str::to_string);
             c.kubernetes_url_template = s.get("kubernetes-url-template").and_then(|v| v.as_str()).map(str::to_string);
             if let Some(m) = s.get("mirrors").and_then(|v| v.as_table()) {
@@ -105,6 +116,45 @@ impl RepoConfig {
         }
         c
     }
+}
+
+/// Where a repository's own file may put the schema cache: inside the repository, or inside
+/// the user's `homelab-lsp` cache directory. Anything else would let a cloned repository
+/// make `check` or the editor's server write files anywhere the user can (the VS Code
+/// extension ignores a workspace's `cacheDir` in untrusted workspaces for the same reason).
+/// The test is on the path as written, `..` resolved: a path naming a symlink is taken at
+/// its word.
+fn allowed_cache_dir(dir: &Path, root: &Path) -> bool {
+    let dir = normalize(dir);
+    if dir.starts_with(normalize(root)) {
+        return true;
+    }
+    let xdg = super::fetch::default_cache_dir().and_then(|d| d.parent().map(Path::to_path_buf));
+    let home = std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache").join("homelab-lsp"));
+    [xdg, home].into_iter().flatten().any(|base| dir.starts_with(normalize(&base)))
+}
+
+/// `a/b/../c` → `a/c`, lexically.
+fn normalize(p: &Path) -> PathBuf {
+    let mut out = PathBuf::new();
+    for part in p.components() {
+        match part {
+            std::path::Component::ParentDir => {
+                out.pop();
+            }
+            std::path::Component::CurDir => {}
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// 1-based line and column of a byte offset.
+fn line_col(text: &str, offset: usize) -> (usize, usize) {
+    let before = &text[..offset.min(text.len())];
+    let line = before.matches('\n').count() + 1;
+    let col = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
+    (line, col)
 }
 
 /// `~/x` → home, relative → under `root`.
@@ -150,5 +200,28 @@ files = ["a/**/*.yaml"]
         assert_eq!(c.mirrors, vec![("https://".to_string(), "file:///m/".to_string())]);
         assert_eq!(c.globs, vec![SchemaGlob { url: "https://x/s.json".into(), files: vec!["a/**/*.yaml".into()] }]);
         assert!(!RepoConfig::parse("[", Path::new("/r")).problems.is_empty());
+    }
+
+    #[test]
+    fn syntax_errors_say_where() {
+        let c = RepoConfig::parse("[schema]\noffline = tru\n", Path::new("/r"));
+        assert_eq!(c.problems.len(), 1);
+        assert!(c.problems[0].starts_with(".homelab-lsp.toml:2:"), "{:?}", c.problems);
+    }
+
+    #[test]
+    fn the_cache_stays_inside_the_repository_or_the_user_cache() {
+        let inside = RepoConfig::parse("[schema]\ncache-dir = \".cache/schemas\"\n", Path::new("/r"));
+        assert_eq!(inside.cache_dir, Some(PathBuf::from("/r/.cache/schemas")));
+        assert!(inside.problems.is_empty());
+        for outside in ["/etc/x", "../elsewhere", "sub/../../up"] {
+            let c = RepoConfig::parse(&format!("[schema]\ncache-dir = \"{outside}\"\n"), Path::new("/r"));
+            assert_eq!(c.cache_dir, None, "{outside}");
+            assert!(c.problems.iter().any(|p| p.contains("cache-dir")), "{outside}: {:?}", c.problems);
+        }
+        if let Some(user) = crate::schema::fetch::default_cache_dir() {
+            let c = RepoConfig::parse(&format!("[schema]\ncache-dir = \"{}\"\n", user.join("team").display()), Path::new("/r"));
+            assert_eq!(c.cache_dir, Some(user.join("team")));
+        }
     }
 }

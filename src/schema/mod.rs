@@ -10,6 +10,7 @@ pub mod assist;
 pub mod config;
 pub mod fetch;
 pub mod navigate;
+pub mod prune;
 pub mod resolve;
 pub mod store;
 pub mod validate;
@@ -117,7 +118,11 @@ pub fn pull(schemas: &Schemas, files: &[(PathBuf, String)]) -> (Vec<String>, Vec
     let (mut ok, mut missing, mut failed) = (Vec::new(), Vec::new(), Vec::new());
     for url in urls {
         match schemas.store.load_now(&url) {
-            Entry::Ready(_) => ok.push(url),
+            // `check` may compile it only in parts: say here whether it compiles at all.
+            Entry::Ready(c) => match c.whole() {
+                Ok(_) => ok.push(url),
+                Err(why) => failed.push((url, why)),
+            },
             Entry::Missing => missing.push(url),
             Entry::Broken(why) | Entry::Unavailable(why) => failed.push((url, why)),
             Entry::Pending => {}

@@ -111,21 +111,35 @@ impl Resolver {
 
 /// The URL of a `# yaml-language-server: $schema=URL` or `# $schema: URL` comment line.
 pub fn modeline(text: &str) -> Option<&str> {
-    for line in text.lines() {
-        let Some(comment) = line.trim_start().strip_prefix('#') else { continue };
-        let c = comment.trim_start();
-        let url = if let Some(rest) = c.strip_prefix("yaml-language-server:") {
-            rest.trim_start().strip_prefix("$schema=")
-        } else {
-            c.strip_prefix("$schema:")
-        };
-        if let Some(url) = url.map(str::trim).and_then(|u| u.split_whitespace().next()) {
-            if !url.is_empty() {
-                return Some(url);
-            }
+    text.lines().find_map(|line| modeline_in_line(line).map(|(_, url)| url))
+}
+
+/// The URL of a modeline comment line, with its byte offset in the line.
+fn modeline_in_line(line: &str) -> Option<(usize, &str)> {
+    let comment = line.trim_start().strip_prefix('#')?;
+    let c = comment.trim_start();
+    let rest = if let Some(rest) = c.strip_prefix("yaml-language-server:") {
+        rest.trim_start().strip_prefix("$schema=")
+    } else {
+        c.strip_prefix("$schema:")
+    }?;
+    let url = rest.split_whitespace().next().filter(|u| !u.is_empty())?;
+    // `url` is a slice of `line`: its offset is the distance between the two.
+    Some((url.as_ptr() as usize - line.as_ptr() as usize, url))
+}
+
+/// Every modeline URL of `text` (of the file at `file`), as (byte range, absolute URL): the
+/// editor turns them into links that open the schema.
+pub fn modeline_links(text: &str, file: &Path) -> Vec<(std::ops::Range<usize>, String)> {
+    let mut out = Vec::new();
+    let mut off = 0;
+    for line in text.split_inclusive('\n') {
+        if let Some((at, url)) = modeline_in_line(line) {
+            out.push((off + at..off + at + url.len(), absolute_url(url, file)));
         }
+        off += line.len();
     }
-    None
+    out
 }
 
 /// A relative modeline URL (`../schemas/x.json`) is a file next to the document.
@@ -158,6 +172,18 @@ mod tests {
         assert_eq!(modeline("#   $schema: https://x/b.json  \n"), Some("https://x/b.json"));
         assert_eq!(modeline("a: 1 # $schema: nope\n"), None);
         assert_eq!(modeline("# yaml-language-server: $schema=\n"), None);
+    }
+
+    #[test]
+    fn modeline_links_cover_the_url() {
+        let text =
+            "---\n# yaml-language-server: $schema=https://x/a.json\nkind: A\n---\n  #  $schema: ../b.json extra\nb: 1 # $schema: no\n";
+        let links = modeline_links(text, Path::new("/r/apps/f.yaml"));
+        assert_eq!(links.len(), 2, "{links:?}");
+        assert_eq!(&text[links[0].0.clone()], "https://x/a.json");
+        assert_eq!(links[0].1, "https://x/a.json");
+        assert_eq!(&text[links[1].0.clone()], "../b.json");
+        assert_eq!(links[1].1, "file:///r/b.json");
     }
 
     #[test]

@@ -4,6 +4,7 @@
 //! CLI loads on first use instead ([`Mode::Blocking`]), which is fine off a request path.
 
 use std::collections::{HashMap, HashSet};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 
 use serde_json::Value;
@@ -15,9 +16,97 @@ pub struct Compiled {
     pub url: String,
     /// The root document (after the Kubernetes adjustments of [`adjust_kubernetes`]).
     pub root: Arc<Value>,
-    pub validator: jsonschema::Validator,
     /// Every document the root reaches through remote `$ref`s, by URL (for hover/completion).
     pub docs: HashMap<String, Arc<Value>>,
+    /// The whole schema compiled: at load time in the server (the worker pays once, each
+    /// keystroke then only validates), on first need in `check` when `per_document`.
+    whole: OnceLock<Result<jsonschema::Validator, String>>,
+    /// Validate each document with the schema cut to what it reaches ([`super::prune`]):
+    /// `check` on a reference-free schema, where compiling a 2 MB CRD schema for a few
+    /// documents costs far more than compiling each document's few dozen nodes.
+    per_document: bool,
+    /// Nodes of `root`: what compiling it whole is predicted to cost.
+    nodes: usize,
+    /// Time spent so far compiling cut schemas of this one, in nanoseconds.
+    cut_nanos: AtomicU64,
+}
+
+/// What compiling one schema node whole costs, about (measured on CRD schemas, release
+/// build: 1–5 µs, more with big patterns); the upper end, so that whole compiles are
+/// predicted dear and cutting goes on a little longer rather than too short.
+const WHOLE_NANOS_PER_NODE: u64 = 5_000;
+
+/// The validator for one document: the whole schema's, or one compiled for it alone.
+pub enum DocValidator<'a> {
+    Whole(&'a jsonschema::Validator),
+    Cut(jsonschema::Validator),
+}
+
+impl std::ops::Deref for DocValidator<'_> {
+    type Target = jsonschema::Validator;
+    fn deref(&self) -> &jsonschema::Validator {
+        match self {
+            DocValidator::Whole(v) => v,
+            DocValidator::Cut(v) => v,
+        }
+    }
+}
+
+impl Compiled {
+    /// The validator for `instance`, or why the schema cannot be used (the same message as
+    /// [`Entry::Broken`] gives when the schema is compiled whole at load time).
+    ///
+    /// Both give the same findings, so which one a document gets is only a matter of cost,
+    /// decided as in ski rental: documents get cut schemas until the time spent on them
+    /// reaches what compiling the whole schema is predicted to cost, then the whole one
+    /// (a Kustomization schema shared by 250 documents is compiled whole once; a 2 MB
+    /// schema used by two documents never is). At most about twice the cheaper choice.
+    pub fn validator_for(&self, instance: &Value) -> Result<DocValidator<'_>, String> {
+        if self.per_document {
+            let budget = self.nodes as u64 * WHOLE_NANOS_PER_NODE;
+            if self.cut_nanos.load(Ordering::Relaxed) >= budget {
+                if let Ok(v) = self.whole() {
+                    return Ok(DocValidator::Whole(v));
+                }
+                // The whole schema does not compile: go on cutting (the parts this
+                // document reaches may), as every document before this one got.
+            }
+            let start = std::time::Instant::now();
+            let built = build_plain(&self.url, &super::prune::for_instance(&self.root, instance));
+            self.cut_nanos.fetch_add(start.elapsed().as_nanos().min(u64::MAX as u128) as u64, Ordering::Relaxed);
+            if let Ok(v) = built {
+                return Ok(DocValidator::Cut(v));
+            }
+            // Cutting removes only; let the whole schema say what is wrong with it.
+        }
+        self.whole().map(DocValidator::Whole)
+    }
+
+    /// The whole schema compiled, or why it cannot be.
+    pub fn whole(&self) -> Result<&jsonschema::Validator, String> {
+        self.whole.get_or_init(|| build_plain(&self.url, &self.root)).as_ref().map_err(Clone::clone)
+    }
+}
+
+/// The draft meta-schemas, prepared once: compiling against them saves each per-document
+/// compile from preparing its own registry (a third of the time of a small compile).
+fn meta_registry() -> Option<&'static jsonschema::Registry<'static>> {
+    static REGISTRY: std::sync::LazyLock<Option<jsonschema::Registry<'static>>> =
+        std::sync::LazyLock::new(|| jsonschema::Registry::new().retrieve_known_draft_meta_schemas(true).prepare().ok());
+    REGISTRY.as_ref()
+}
+
+/// Compiles a schema without remote documents (reference-free: nothing to retrieve).
+fn build_plain(url: &str, schema: &Value) -> Result<jsonschema::Validator, String> {
+    let options = match meta_registry() {
+        Some(r) => jsonschema::options().with_registry(r),
+        None => jsonschema::options(),
+    };
+    options
+        .with_base_uri(url.to_string())
+        .should_validate_formats(false)
+        .build(schema)
+        .map_err(|e| format!("the schema {url} cannot be used: {e}"))
 }
 
 /// The state of one URL.
@@ -83,7 +172,7 @@ impl Store {
             return e.clone();
         }
         match self.mode {
-            Mode::Blocking => cell.get_or_init(|| load(&self.source, url)).clone(),
+            Mode::Blocking => cell.get_or_init(|| load(&self.source, url, Mode::Blocking)).clone(),
             Mode::Background => {
                 self.enqueue(url);
                 Entry::Pending
@@ -93,7 +182,7 @@ impl Store {
 
     /// Loads `url` now whatever the mode (`schemas pull`, tests).
     pub fn load_now(&self, url: &str) -> Entry {
-        self.cell(url).get_or_init(|| load(&self.source, url)).clone()
+        self.cell(url).get_or_init(|| load(&self.source, url, self.mode)).clone()
     }
 
     /// Forgets everything (settings changed: other mirrors, cache, offline).
@@ -126,7 +215,7 @@ impl Store {
             let spawned = std::thread::Builder::new().name("schema-fetch".into()).spawn(move || {
                 while let Ok(url) = rx.recv() {
                     let Some(store) = weak.upgrade() else { break };
-                    let entry = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| load(&store.source, &url)))
+                    let entry = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| load(&store.source, &url, Mode::Background)))
                         .unwrap_or_else(|_| Entry::Broken("internal error while loading the schema".into()));
                     // No schema (404) or none to be had: nothing to re-check.
                     let changes = matches!(entry, Entry::Ready(_) | Entry::Broken(_));
@@ -182,7 +271,7 @@ const MAX_DOCS: usize = 256;
 /// Fetches and compiles one schema. Every document its `$ref`s reach is fetched first
 /// (wherever the `$ref` sits: the bjw-s common schemas keep definitions under plain keys
 /// the validator does not crawl), so compiling never waits on a retrieval it cannot do.
-fn load(source: &Arc<dyn Source>, url: &str) -> Entry {
+fn load(source: &Arc<dyn Source>, url: &str, mode: Mode) -> Entry {
     let bytes = match source.get(url) {
         Ok(Fetched::Body(b)) => b,
         Ok(Fetched::NotFound) => return Entry::Missing,
@@ -201,6 +290,18 @@ fn load(source: &Arc<dyn Source>, url: &str) -> Entry {
         Ok(d) => d,
         Err(e) => return Entry::Broken(e),
     };
+    if mode == Mode::Blocking && docs.is_empty() && super::prune::cuttable(&root) {
+        let nodes = super::prune::nodes(&root);
+        return Entry::Ready(Arc::new(Compiled {
+            url: url.to_string(),
+            root,
+            docs,
+            whole: OnceLock::new(),
+            per_document: true,
+            nodes,
+            cut_nanos: AtomicU64::new(0),
+        }));
+    }
     let registry = jsonschema::Registry::new()
         .retriever(Retriever { source: source.clone(), docs: Arc::new(Mutex::new(HashMap::new())) })
         .extend(docs.iter().map(|(u, v)| (u.as_str(), jsonschema::Resource::from_contents((**v).clone()))))
@@ -211,7 +312,15 @@ fn load(source: &Arc<dyn Source>, url: &str) -> Entry {
     };
     let built = jsonschema::options().with_registry(&registry).with_base_uri(url.to_string()).should_validate_formats(false).build(&root);
     match built {
-        Ok(validator) => Entry::Ready(Arc::new(Compiled { url: url.to_string(), root, validator, docs })),
+        Ok(validator) => Entry::Ready(Arc::new(Compiled {
+            url: url.to_string(),
+            root,
+            docs,
+            whole: OnceLock::from(Ok(validator)),
+            per_document: false,
+            nodes: 0,
+            cut_nanos: AtomicU64::new(0),
+        })),
         Err(e) => Entry::Broken(format!("the schema {url} cannot be used: {e}")),
     }
 }

@@ -84,23 +84,29 @@ pub fn validate_stream(
         match store.get(&resolved.url) {
             // A schema found by apiVersion/kind may be older than the CRD the cluster runs (a
             // field added since): unknown keys are only reported against a schema the user chose.
-            Entry::Ready(c) => out.findings.extend(validate_doc(doc, root, &c, resolved.origin != super::resolve::Origin::Kind)),
+            Entry::Ready(c) => match validate_doc(doc, root, &c, resolved.origin != super::resolve::Origin::Kind) {
+                Ok(found) => out.findings.extend(found),
+                Err(why) => out.findings.push(broken(text, region_start, region, doc, root, &why)),
+            },
             Entry::Pending => out.pending = true,
-            Entry::Broken(why) => {
-                let line = modeline_range(text, region_start, region).unwrap_or_else(|| first_key(doc, root));
-                out.findings.push(Finding {
-                    code: "schema-error",
-                    severity: Severity::Info,
-                    range: line,
-                    message: format!("{why}; this document is not validated"),
-                    related: Vec::new(),
-                    fixes: Vec::new(),
-                });
-            }
+            Entry::Broken(why) => out.findings.push(broken(text, region_start, region, doc, root, &why)),
             Entry::Missing | Entry::Unavailable(_) => {}
         }
     }
     out
+}
+
+/// `schema-error`: the document's schema cannot be used, said on its modeline.
+fn broken(text: &str, region_start: usize, region: &str, doc: &Document, root: NodeId, why: &str) -> Finding {
+    let line = modeline_range(text, region_start, region).unwrap_or_else(|| first_key(doc, root));
+    Finding {
+        code: "schema-error",
+        severity: Severity::Info,
+        range: line,
+        message: format!("{why}; this document is not validated"),
+        related: Vec::new(),
+        fixes: Vec::new(),
+    }
 }
 
 /// When a modeline names a CRD schema (`…/{group}/{kind}_{version}.json`) of another kind
@@ -145,12 +151,13 @@ fn first_key(doc: &Document, root: NodeId) -> TextRange {
     doc.entries(root).first().map(|(k, _)| doc.range(*k)).unwrap_or(doc.range(root))
 }
 
-/// The findings of one document against one schema.
-pub fn validate_doc(doc: &Document, root: NodeId, c: &Compiled, report_unknown: bool) -> Vec<Finding> {
+/// The findings of one document against one schema, or why the schema cannot be used.
+pub fn validate_doc(doc: &Document, root: NodeId, c: &Compiled, report_unknown: bool) -> Result<Vec<Finding>, String> {
     let instance = to_json(doc, root, 0);
+    let validator = c.validator_for(&instance)?;
     let mut out = Vec::new();
     let schema_name = c.url.rsplit('/').next().unwrap_or(&c.url);
-    for err in c.validator.iter_errors(&instance) {
+    for err in validator.iter_errors(&instance) {
         if out.len() >= MAX_PER_DOC {
             break;
         }
@@ -212,7 +219,7 @@ pub fn validate_doc(doc: &Document, root: NodeId, c: &Compiled, report_unknown: 
     }
     out.sort_by_key(|f| f.range);
     out.dedup_by(|a, b| a.range == b.range && a.message == b.message);
-    out
+    Ok(out)
 }
 
 /// The allowed key closest to a misspelt one, when close enough to be a typo.

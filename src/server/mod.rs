@@ -287,7 +287,38 @@ impl Backend {
             p.finish_with_message(format!("{n} project{} indexed", if n == 1 { "" } else { "s" })).await;
         }
         self.client.log_message(MessageType::INFO, format!("homelab-lsp: indexed {n} project(s)")).await;
+        let roots: Vec<PathBuf> = lock(&self.state).projects.keys().cloned().collect();
+        for root in roots {
+            let problems = lock(&self.state).repo_config_problems(&root);
+            self.log_repo_config_problems(&root, &problems).await;
+        }
         self.schedule_publish_all();
+    }
+
+    /// If `path` is a project's `.homelab-lsp.toml`, reads it again (the open text, else
+    /// the disk), logs what it gets wrong and re-checks the workspace. Whether it was one.
+    async fn repo_config_changed(&self, path: &Path) -> bool {
+        if path.file_name().is_none_or(|n| n != crate::schema::config::FILE_NAME) {
+            return false;
+        }
+        let Some(root) = path.parent() else { return false };
+        let problems = {
+            let mut st = lock(&self.state);
+            if !st.projects.contains_key(root) {
+                return false;
+            }
+            st.reload_repo_config(root)
+        };
+        self.client.log_message(MessageType::INFO, format!("homelab-lsp: {} reloaded", path.display())).await;
+        self.log_repo_config_problems(root, &problems).await;
+        self.schedule_publish_all();
+        true
+    }
+
+    async fn log_repo_config_problems(&self, root: &Path, problems: &[String]) {
+        for p in problems {
+            self.client.log_message(MessageType::WARNING, format!("homelab-lsp: {}: {p}", root.display())).await;
+        }
     }
 
     async fn load_project(&self, root: &Path, layout: config::Layout) {
@@ -1091,6 +1122,7 @@ impl LanguageServer for Backend {
 
     async fn did_change(&self, params: DidChangeTextDocumentParams) {
         let Some(path) = uri_to_path(&params.text_document.uri) else { return };
+        let is_repo_config = path.file_name().is_some_and(|n| n == crate::schema::config::FILE_NAME);
         let reload = {
             let mut st = lock(&self.state);
             let enc = st.encoding;
@@ -1103,6 +1135,9 @@ impl LanguageServer for Backend {
             st.invalidate();
             Backend::affects_project(&st, &path)
         };
+        if is_repo_config && self.repo_config_changed(&path).await {
+            return;
+        }
         if let Some(root) = reload {
             // Not awaited: notifications are handled one after another, so awaiting would
             // load the project once per keystroke in a data file. Spawned, the loads queued
@@ -1120,7 +1155,9 @@ impl LanguageServer for Backend {
 
     async fn did_save(&self, params: DidSaveTextDocumentParams) {
         if let Some(path) = uri_to_path(&params.text_document.uri) {
-            self.schedule(path);
+            if !self.repo_config_changed(&path).await {
+                self.schedule(path);
+            }
         }
     }
 
@@ -1132,7 +1169,9 @@ impl LanguageServer for Backend {
             st.invalidate();
             Backend::affects_project(&st, &path).or_else(|| Backend::holds_editor_text(&st, &path))
         };
-        if let Some(root) = reload {
+        if self.repo_config_changed(&path).await {
+            // Back to what the disk says.
+        } else if let Some(root) = reload {
             self.reload(root, self.begin_reload()).await;
         } else {
             self.schedule(path);
@@ -1198,6 +1237,7 @@ impl LanguageServer for Backend {
         let mut new_configs = false;
         // Hand-written YAML and generated outputs, by root: no reload needed.
         let mut light: Vec<ChangedFile> = Vec::new();
+        let mut repo_configs: Vec<PathBuf> = Vec::new();
         {
             let st = lock(&self.state);
             for change in &params.changes {
@@ -1205,6 +1245,11 @@ impl LanguageServer for Backend {
                 let Some(path) = change.uri.to_file_path().map(|p| std::fs::canonicalize(&p).unwrap_or_else(|_| p.into_owned())) else {
                     continue;
                 };
+                if path.file_name().is_some_and(|n| n == crate::schema::config::FILE_NAME) {
+                    // Read by the schemas and rules only: nothing of the project to reload.
+                    repo_configs.push(path);
+                    continue;
+                }
                 if path.file_name().is_some_and(|n| n == config::CONFIG_FILE)
                     && st.root_for(&path).is_none_or(|r| Some(r.as_path()) != path.parent())
                 {
@@ -1219,6 +1264,12 @@ impl LanguageServer for Backend {
                     // Anything else under a project can change its inventory, data or plugin.
                     _ => roots.push(root),
                 }
+            }
+        }
+        for path in &repo_configs {
+            // An open file's own text wins over the disk until it is closed.
+            if !lock(&self.state).docs.contains_key(path) {
+                self.repo_config_changed(path).await;
             }
         }
         if new_configs {
@@ -1551,7 +1602,7 @@ impl LanguageServer for Backend {
             if let (Some(pa), Some(index)) = (analysis.project_for(path), index.as_deref()) {
                 found.extend(ide::flux::links(pa, path, index));
             }
-            let links = found
+            let mut links: Vec<DocumentLink> = found
                 .into_iter()
                 .map(|(r, target)| DocumentLink {
                     range: idx.range(&r, enc),
@@ -1560,6 +1611,16 @@ impl LanguageServer for Backend {
                     data: None,
                 })
                 .collect();
+            // `# yaml-language-server: $schema=URL` opens the schema.
+            let name = path.file_name().map(|n| n.to_string_lossy()).unwrap_or_default();
+            if name.contains(".yaml") || name.contains(".yml") {
+                let text = analysis.text(path);
+                for (r, url) in crate::schema::resolve::modeline_links(&text, path) {
+                    if let Ok(target) = url.parse::<Uri>() {
+                        links.push(DocumentLink { range: idx.range(&r, enc), target: Some(target), tooltip: Some(url), data: None });
+                    }
+                }
+            }
             Some(links)
         })
         .await

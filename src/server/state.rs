@@ -184,7 +184,12 @@ impl State {
         if self.schemas.contains_key(root) {
             return;
         }
-        let repo = crate::schema::RepoConfig::load(root);
+        // An open, unsaved `.homelab-lsp.toml` counts as it reads in the editor.
+        let open = self.docs.get_mut(&root.join(crate::schema::config::FILE_NAME)).map(|d| d.text());
+        let repo = match open {
+            Some(text) => crate::schema::RepoConfig::parse(&text, root),
+            None => crate::schema::RepoConfig::load(root),
+        };
         let o = &self.settings.schemas;
         let source = Arc::new(crate::schema::fetch::CachedHttp::new(crate::schema::fetch_options(&repo, o)));
         let store = crate::schema::Store::new(source, crate::schema::Mode::Background);
@@ -193,6 +198,20 @@ impl State {
         }
         let schemas = Arc::new(crate::schema::Schemas::new(store, &repo, o, root));
         self.schemas.insert(root.to_path_buf(), (schemas, repo));
+    }
+
+    /// `.homelab-lsp.toml` at `root` changed (on disk or in the editor): its schemas, rules
+    /// and mirrors are read again; returns what the file gets wrong now.
+    pub fn reload_repo_config(&mut self, root: &Path) -> Vec<String> {
+        self.schemas.remove(root);
+        self.invalidate();
+        self.repo_config_problems(root)
+    }
+
+    /// What `.homelab-lsp.toml` at `root` gets wrong (read now if it was not yet).
+    pub fn repo_config_problems(&mut self, root: &Path) -> Vec<String> {
+        self.schemas_for(root);
+        self.schemas.get(root).map(|(_, repo)| repo.problems.clone()).unwrap_or_default()
     }
 
     /// Rule severities for a file: its project's `.homelab-lsp.toml` [rules] under the editor's.

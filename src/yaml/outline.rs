@@ -39,6 +39,28 @@ pub struct OutlineEntry {
 /// The outline of every document of `text`. A single document's keys are the top level;
 /// several documents each get an entry.
 pub fn outline(text: &str) -> Vec<OutlineEntry> {
+    let mut entries = outline_of_repaired(text);
+    on_boundaries(&mut entries, text);
+    entries
+}
+
+/// Ranges found in the repaired text, where a blanked multi-byte character is one space a
+/// byte, moved onto the original text's character boundaries (callers slice there).
+fn on_boundaries(entries: &mut [OutlineEntry], text: &str) {
+    for e in entries {
+        for r in [&mut e.range, &mut e.selection] {
+            let start = floor_boundary(text, r.start);
+            let mut end = floor_boundary(text, r.end).max(start);
+            if end < r.end.min(text.len()) {
+                end = char_end(text, end);
+            }
+            *r = TextRange::new(start, end);
+        }
+        on_boundaries(&mut e.children, text);
+    }
+}
+
+fn outline_of_repaired(text: &str) -> Vec<OutlineEntry> {
     let Some(tree) = repaired(text) else { return Vec::new() };
     let (tree, work) = tree;
     let root = tree.root_node();
@@ -70,14 +92,16 @@ fn repaired(text: &str) -> Option<(Tree, String)> {
     let mut work = text.to_string();
     let mut tree = parse_tree(text)?;
     for _ in 0..MAX_REPAIRS {
-        let covered = tree.root_node().end_byte().min(work.len());
+        let covered = floor_boundary(&work, tree.root_node().end_byte());
         if !tree.root_node().is_error() && work[covered..].trim().is_empty() {
             break;
         }
-        // The parse stopped: blank the line where it did.
+        // The parse stopped: blank the line where it did. Searched as bytes: the byte
+        // before `covered` may be inside a multi-byte character (U+2028 ends no YAML line).
         let stop = if tree.root_node().is_error() { covered.saturating_sub(1) } else { covered };
-        let start = work[..stop].rfind('\n').map_or(0, |i| i + 1);
-        let end = work[stop..].find('\n').map_or(work.len(), |i| stop + i);
+        let bytes = work.as_bytes();
+        let start = bytes[..stop].iter().rposition(|&b| b == b'\n').map_or(0, |i| i + 1);
+        let end = bytes[stop..].iter().position(|&b| b == b'\n').map_or(work.len(), |i| stop + i);
         if work[start..end].trim().is_empty() {
             break;
         }
@@ -85,6 +109,21 @@ fn repaired(text: &str) -> Option<(Tree, String)> {
         tree = parse_tree(&work)?;
     }
     Some((tree, work))
+}
+
+/// `offset` clamped to the text and moved back to a character boundary.
+fn floor_boundary(text: &str, offset: usize) -> usize {
+    let mut o = offset.min(text.len());
+    while !text.is_char_boundary(o) {
+        o -= 1;
+    }
+    o
+}
+
+/// The end of the character starting at `offset` (`offset` itself at the end of the text).
+fn char_end(text: &str, offset: usize) -> usize {
+    let o = floor_boundary(text, offset);
+    o + text[o..].chars().next().map_or(0, char::len_utf8)
 }
 
 fn named(node: Node) -> impl Iterator<Item = Node> {
@@ -134,7 +173,8 @@ fn entries_of(value: Node, text: &str, depth: usize) -> Vec<OutlineEntry> {
                     detail: named_as.or_else(|| value.and_then(|v| detail(v, text))),
                     kind: EntryKind::Item,
                     range: range(item),
-                    selection: TextRange::new(item.start_byte(), item.start_byte() + 1),
+                    // The `-` of a block item; a flow item's first character, whatever its width.
+                    selection: TextRange::new(item.start_byte(), char_end(text, item.start_byte())),
                     children,
                 });
             }

@@ -375,7 +375,18 @@ impl<'a> Fuzzer<'a> {
                     self.scan_secret(&format!("the error answer to {}", p.method), e, true);
                     if e["code"] == -32603 {
                         self.figures.internal_errors += 1;
-                        self.violation(format!("{} failed with an internal error: {}: {}", p.method, e["message"], p.what));
+                        // Where it panicked is on the server's stderr (the answer says only
+                        // that it did); give the stderr reader a moment to catch up.
+                        std::thread::sleep(std::time::Duration::from_millis(100));
+                        let tail = live.server.stderr_tail(12).replace(&self.repo.secret, "<SECRET>");
+                        let at: Vec<&str> = tail.lines().filter(|l| l.contains("panicked at")).collect();
+                        self.violation(format!(
+                            "{} failed with an internal error: {}: {}\n    server: {}",
+                            p.method,
+                            e["message"],
+                            p.what,
+                            at.last().copied().unwrap_or("(no panic location on stderr)")
+                        ));
                     }
                 } else if !MAY_SHOW_VALUES.contains(&p.method.as_str()) {
                     self.scan_secret(&format!("the answer to {}", p.method), &v, false);
