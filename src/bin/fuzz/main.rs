@@ -45,6 +45,10 @@ pub struct Opts {
     /// Rounds to run (ignored with --minutes).
     #[arg(long)]
     pub rounds: Option<usize>,
+    /// Start at this round: replays rounds of a longer run (each round's repo, seed and
+    /// plugin choice depend only on its number), e.g. the one a violation names.
+    #[arg(long, default_value_t = 0)]
+    pub first_round: usize,
     /// Actions (edits, file changes, requests) per round.
     #[arg(long)]
     pub actions: Option<usize>,
@@ -186,7 +190,7 @@ fn main() {
         Some(p) => eprintln!("homelab-fuzz: plugins run with {} (every second visit of a repo)", p.display()),
         None => eprintln!("homelab-fuzz: plugins off (no --python or $HOMELAB_LSP_PYTHON)"),
     }
-    for round in 0..rounds {
+    for round in opts.first_round..opts.first_round.saturating_add(rounds) {
         if deadline.is_some_and(|d| Instant::now() >= d) {
             break;
         }
