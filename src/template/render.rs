@@ -618,7 +618,7 @@ mod tests {
             ("str.format width", "#{'{0:>999999999}'.format(1) }#".into(), "stopped after a format width"),
             ("repeated lists", "#{ [[1] * 10000] * 10000 }#".into(), "stopped after"),
             ("string repetition", "#{ 'x' * 50000000 }#".into(), "stopped after"),
-            ("huge string repetition", "#{ 'x' * 1000000000 }#".into(), "too large"),
+            ("huge string repetition", "#{ 'x' * 1000000000 }#".into(), "stopped after"),
             ("nested ranges", "#% for i in range(10000) %##% for j in range(10000) %#x#% endfor %##% endfor %#".into(), "stopped after"),
             ("not chain", deep_not, "expression too complex"),
             ("minus chain", deep_neg, "expression too complex"),
