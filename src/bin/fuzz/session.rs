@@ -415,9 +415,21 @@ impl<'a> Fuzzer<'a> {
         for d in &diags {
             if !self.range_ok(&uri, version, &d["range"]) {
                 self.figures.out_of_range += 1;
-                let lines = self.file(&uri).versions.get(&version.unwrap_or(-1)).map(Vec::len);
+                let f = self.file(&uri);
+                let lines = f.versions.get(&version.unwrap_or(-1)).map(Vec::len);
+                // What the fuzzer knows of the file, to tell a server bug from bookkeeping.
+                let known = format!(
+                    "disk {}, {}, {} recent texts",
+                    match &f.disk {
+                        Disk::Text(t) => format!("{} lines", t.lines().count()),
+                        Disk::Special => "special".into(),
+                        Disk::Missing => "missing".into(),
+                    },
+                    if f.editor.is_some() { "open" } else { "closed" },
+                    f.recent.len()
+                );
                 self.violation(format!(
-                    "diagnostic out of range in {uri} (version {version:?}, {lines:?} lines): {} {}: {}",
+                    "diagnostic out of range in {uri} (version {version:?}, {lines:?} lines; {known}): {} {}: {}",
                     d["code"],
                     d["range"],
                     shorten(d["message"].as_str().unwrap_or_default(), 120)
