@@ -192,3 +192,23 @@ fn a_closed_broken_data_file_reports_its_error_where_it_is_on_disk() {
     assert!(e["message"].as_str().unwrap().ends_with("(using the last valid version of this file meanwhile)"), "{e}");
     assert_eq!(d.len(), 1, "findings of the last valid text are not placed in this one: {d:#?}");
 }
+
+/// While `makejinja.toml` does not load, the last good project answers; its templates were
+/// the texts it loaded, so a template changed on disk meanwhile was checked as its old text
+/// and the findings landed anywhere in the new one (the long fuzz run's out-of-range
+/// `undefined-variable` on closed templates). The templates are re-read.
+#[test]
+fn a_template_changed_while_the_config_is_broken_is_checked_as_it_is_now() {
+    let f = Fixture::project(&format!("{}\n//- /bootstrap/templates/a.yaml.j2\na: #{{ undefined_one }}#\n", data()));
+    let (tpl, config) = (f.path("bootstrap/templates/a.yaml.j2"), f.path("makejinja.toml"));
+    let mut c = f.start();
+    c.wait_diagnostics(&uri(&tpl), |d| d.iter().any(|x| x["code"] == "undefined-variable"));
+    std::fs::write(&config, "[makejinja\ninputs = [").unwrap();
+    c.watched(&[(&config, 2)]);
+    c.wait_diagnostics(&uri(&config), |d| !d.is_empty());
+    let moved = "a: 1\nb:\n  c:\n    d: #{ undefined_one }#\n";
+    std::fs::write(&tpl, moved).unwrap();
+    c.watched(&[(&tpl, 2)]);
+    let got = c.wait_diagnostics(&uri(&tpl), |d| d.iter().any(|x| x["range"]["start"]["line"] == 3));
+    assert!(got.iter().all(|x| x["range"]["start"]["line"] == 3), "findings of the old text: {got:#?}");
+}

@@ -337,7 +337,18 @@ impl Backend {
             (st.overlay_vfs(), st.projects.get(root).cloned())
         };
         let root_owned = root.to_path_buf();
-        let loaded = tokio::task::spawn_blocking(move || load_keeping_good_data(&root_owned, layout, vfs, previous.as_deref())).await;
+        let loaded = tokio::task::spawn_blocking(move || {
+            let result = load_keeping_good_data(&root_owned, layout, vfs.clone(), previous.as_deref());
+            // While the config does not load, the last good project answers, with its
+            // templates' current texts: the ones it loaded may have changed on disk since.
+            let refreshed = match (&result, previous.as_deref()) {
+                (Err(_), Some(p)) => Some(Box::new(p.with_current_sources(&vfs))),
+                _ => None,
+            };
+            (result, refreshed)
+        })
+        .await
+        .map(|(result, refreshed)| result.map_err(|e| (e, refreshed)));
         let mut st = lock(&self.state);
         if self.load_generations.get(root).map(|g| *g) != Some(generation) {
             return; // a later load of this root (newer text) is running and will install its result
@@ -349,12 +360,14 @@ impl Backend {
                 st.projects.insert(root.to_path_buf(), Arc::new(project));
                 self.schedule_plugins(root.to_path_buf());
             }
-            Ok(Err(e)) => {
+            Ok(Err((e, refreshed))) => {
                 // A config broken mid-edit keeps the last good project answering (the error
                 // shows on makejinja.toml); a config that is gone takes the project with it.
                 let still_there = st.docs.contains_key(&e.file) || e.file.is_file();
                 if !still_there {
                     st.projects.remove(root);
+                } else if let Some(p) = refreshed {
+                    st.projects.insert(root.to_path_buf(), Arc::new(*p));
                 }
                 st.broken.insert(root.to_path_buf(), e);
             }

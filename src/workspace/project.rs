@@ -123,6 +123,16 @@ pub enum RenderOutcome {
 }
 
 impl Project {
+    /// This project with every source re-read through `vfs` (the same files, their texts as
+    /// they are now). While `makejinja.toml` does not load, the last good project answers;
+    /// its templates must still be the texts on disk and in the editor, or findings computed
+    /// from their old texts land anywhere in the new ones.
+    pub fn with_current_sources(&self, vfs: &dyn Vfs) -> Project {
+        let sources =
+            self.sources.keys().map(|path| (path.clone(), vfs.read_text(path).map(Arc::<str>::from).map_err(|e| e.to_string()))).collect();
+        Project { sources: Arc::new(sources), ..self.clone() }
+    }
+
     /// Finds and loads the project containing `start`.
     pub fn discover(start: &Path, vfs: &dyn Vfs) -> Result<Project, ConfigError> {
         let Some((root, layout)) = config::discover_root(start) else {

@@ -137,6 +137,10 @@ fn shorten(s: &str, n: usize) -> String {
 
 impl<'a> Fuzzer<'a> {
     fn note(&mut self, what: String) {
+        // HOMELAB_FUZZ_TRACE=1 prints every action (to replay a round by hand).
+        if std::env::var_os("HOMELAB_FUZZ_TRACE").is_some() {
+            eprintln!("action: {}", shorten(&what, 300));
+        }
         self.log.push_back(what);
         while self.log.len() > 12 {
             self.log.pop_front();
