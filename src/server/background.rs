@@ -36,6 +36,48 @@ impl Slots {
     }
 }
 
+/// The background tasks alive (diagnostics runs, reloads, workspace checks, plugin runs),
+/// queued or running: zero means the server has nothing left to publish for what it was
+/// told so far (`homelab/backgroundWork`; the fuzzer's and a status bar's idle signal).
+#[derive(Default)]
+pub struct Busy(Arc<std::sync::atomic::AtomicUsize>);
+
+/// One counted task; uncounts itself when the task ends, however it ends.
+struct BusyGuard(Arc<std::sync::atomic::AtomicUsize>);
+
+impl Drop for BusyGuard {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, std::sync::atomic::Ordering::SeqCst);
+    }
+}
+
+impl Busy {
+    /// Spawns `task` on the runtime of `handle`, counted while it lives.
+    pub fn spawn_on<F>(&self, handle: &tokio::runtime::Handle, task: F)
+    where
+        F: Future<Output = ()> + Send + 'static,
+    {
+        self.0.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        let guard = BusyGuard(self.0.clone());
+        handle.spawn(async move {
+            let _counted = guard;
+            task.await;
+        });
+    }
+
+    /// Spawns `task` on the current runtime, counted while it lives.
+    pub fn spawn<F>(&self, task: F)
+    where
+        F: Future<Output = ()> + Send + 'static,
+    {
+        self.spawn_on(&tokio::runtime::Handle::current(), task);
+    }
+
+    pub fn tasks(&self) -> usize {
+        self.0.load(std::sync::atomic::Ordering::SeqCst)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::Slots;
@@ -68,6 +110,26 @@ mod tests {
             h.await.expect("job");
         }
         (most.load(Ordering::SeqCst), ran.load(Ordering::SeqCst))
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn busy_counts_its_tasks_until_they_end() {
+        let busy = super::Busy::default();
+        let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+        busy.spawn(async move {
+            let _ = rx.await;
+        });
+        // A task that panics is uncounted too.
+        busy.spawn(async { panic!("a task that dies") });
+        assert!(busy.tasks() >= 1);
+        tx.send(()).unwrap();
+        for _ in 0..200 {
+            if busy.tasks() == 0 {
+                return;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+        }
+        panic!("{} tasks still counted", busy.tasks());
     }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 4)]

@@ -58,6 +58,8 @@ pub struct Backend {
     checking: Arc<dashmap::DashMap<PathBuf, ()>>,
     /// The projects' plugins run in Python (see `plugins`).
     plugins: Arc<plugins::PluginHost>,
+    /// Background tasks alive (`homelab/backgroundWork`).
+    busy: Arc<background::Busy>,
 }
 
 /// A watched file that changed without needing its project reloaded.
@@ -213,6 +215,7 @@ impl Backend {
             publish_generation: Default::default(),
             checking: Default::default(),
             plugins: Default::default(),
+            busy: Default::default(),
         }
     }
 
@@ -393,7 +396,7 @@ impl Backend {
     fn schedule_publish_all(&self) {
         let generation = self.publish_generation.fetch_add(1, std::sync::atomic::Ordering::SeqCst) + 1;
         let this = self.clone_handles();
-        tokio::spawn(async move {
+        self.busy.spawn(async move {
             tokio::time::sleep(std::time::Duration::from_millis(PUBLISH_ALL_DEBOUNCE_MS)).await;
             this.publish_all(generation).await;
         });
@@ -471,7 +474,7 @@ impl Backend {
             }
         }
         let this = self.clone_handles();
-        tokio::spawn(async move {
+        self.busy.spawn(async move {
             // Should the run die, the document must not stay marked as being checked.
             let mut in_flight = InFlight { checking: this.checking.clone(), path: path.clone(), armed: true };
             loop {
@@ -578,6 +581,7 @@ impl Backend {
             publish_generation: self.publish_generation.clone(),
             checking: self.checking.clone(),
             plugins: self.plugins.clone(),
+            busy: self.busy.clone(),
         }
     }
 
@@ -907,6 +911,12 @@ struct UriResult {
     uri: Uri,
 }
 
+/// The answer to `homelab/backgroundWork`.
+#[derive(Debug, serde::Serialize)]
+pub struct BackgroundWork {
+    pub tasks: usize,
+}
+
 /// One generated file `homelab/renderDiff` reports.
 #[derive(Serialize)]
 struct RenderedChange {
@@ -966,6 +976,12 @@ impl Backend {
                 Some(RenderedChange { uri: path_to_uri(&d.output)?, path: d.path, change, fresh: d.fresh })
             })
             .collect())
+    }
+
+    /// How many background tasks (checks, reloads, plugin runs) are queued or running:
+    /// zero once everything the server was told has been checked and published.
+    async fn background_work(&self) -> RpcResult<BackgroundWork> {
+        Ok(BackgroundWork { tasks: self.busy.tasks() })
     }
 
     async fn template_source(&self, params: UriLineParams) -> RpcResult<Option<LineRef>> {
@@ -1105,13 +1121,14 @@ impl LanguageServer for Backend {
         let (this, rt) = (self.clone_handles(), tokio::runtime::Handle::current());
         lock(&self.state).on_schema_ready = Some(Arc::new(move || {
             let this = this.clone_handles();
-            rt.spawn(async move {
+            let busy = this.busy.clone();
+            busy.spawn_on(&rt, async move {
                 lock(&this.state).invalidate();
                 this.schedule_publish_all();
             });
         }));
         let this = self.clone_handles();
-        tokio::spawn(async move { this.index_all(guard).await });
+        self.busy.spawn(async move { this.index_all(guard).await });
     }
 
     async fn shutdown(&self) -> RpcResult<()> {
@@ -1158,7 +1175,7 @@ impl LanguageServer for Backend {
             // guard, taken now, keeps requests waiting for the newest text.
             let guard = self.begin_reload();
             let this = self.clone_handles();
-            tokio::spawn(async move { this.reload(root, guard).await });
+            self.busy.spawn(async move { this.reload(root, guard).await });
             return;
         }
         // A template edit can change what other files see (rendered facts): keep the index
@@ -1810,6 +1827,7 @@ pub fn run_stdio() -> i32 {
             .custom_method("homelab/generatedFile", Backend::generated_file)
             .custom_method("homelab/templateSource", Backend::template_source)
             .custom_method("homelab/renderDiff", Backend::render_diff)
+            .custom_method("homelab/backgroundWork", Backend::background_work)
             .finish();
         Server::new(tokio::io::stdin(), tokio::io::stdout(), socket).serve(service).await;
     });

@@ -61,7 +61,7 @@ impl Backend {
     /// Runs the root's plugins in the background, when the settings and the user allow it.
     pub(super) fn schedule_plugins(&self, root: PathBuf) {
         let this = self.clone_handles();
-        tokio::spawn(async move { this.run_plugins(root).await });
+        self.busy.spawn(async move { this.run_plugins(root).await });
     }
 
     async fn run_plugins(&self, root: PathBuf) {

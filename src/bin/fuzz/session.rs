@@ -89,6 +89,8 @@ struct Live {
     stopping: bool,
     rss_flagged: bool,
     stacks_dumped: bool,
+    /// The last answer to `homelab/backgroundWork` (request id, tasks alive).
+    background: Option<(i64, u64)>,
 }
 
 struct Fuzzer<'a> {
@@ -230,6 +232,7 @@ impl<'a> Fuzzer<'a> {
             stopping: false,
             rss_flagged: false,
             stacks_dumped: false,
+            background: None,
         };
         let root_uri = file_uri(self.repo.root());
         let id = live.server.request(
@@ -365,6 +368,9 @@ impl<'a> Fuzzer<'a> {
             }
             (None, Some(id)) => {
                 let Some(p) = id.as_i64().and_then(|i| live.pending.remove(&i)) else { return };
+                if p.method == "homelab/backgroundWork" {
+                    live.background = Some((id.as_i64().unwrap_or(-1), v["result"]["tasks"].as_u64().unwrap_or(u64::MAX)));
+                }
                 let ms = at.duration_since(p.sent).as_millis() as u64;
                 if ms > self.figures.slowest_ms && p.method != "initialize" && p.method != "shutdown" {
                     self.figures.slowest_ms = ms;
@@ -473,8 +479,9 @@ impl<'a> Fuzzer<'a> {
     }
 
     /// Waits until the server is idle: every request answered, nothing arriving for
-    /// `quiet`, and then a probe request (which waits for reloads in flight) answered with
-    /// no publish for another `quiet`: silence alone can be a busy server.
+    /// `quiet`, and then `homelab/backgroundWork` answered with no task alive and no
+    /// publish for another `quiet`: silence alone can be a busy server (a heavy check
+    /// queued behind another publishes nothing for seconds).
     fn quiesce(&mut self, live: &mut Live, quiet: Duration, max: Duration) {
         let end = Instant::now() + max;
         let mut last = Instant::now();
@@ -490,30 +497,22 @@ impl<'a> Fuzzer<'a> {
             } else if live.pending.len() != before {
                 last = Instant::now();
             }
-            if probe.is_some_and(|id| !live.pending.contains_key(&id)) {
+            if let Some(id) = probe.filter(|id| !live.pending.contains_key(id)) {
                 probe = None;
-                probed_clean = true;
+                // Busy: wait for another quiet period and ask again.
+                probed_clean = live.background.is_some_and(|(answered, tasks)| answered == id && tasks == 0);
                 last = Instant::now();
             }
             if live.pending.is_empty() && last.elapsed() >= quiet {
                 if probed_clean {
                     return;
                 }
-                if let Some(uri) = self.open_uris().first().cloned() {
-                    let id = live.server.request("textDocument/foldingRange", json!({"textDocument": {"uri": uri}}));
-                    live.pending.insert(
-                        id,
-                        Pending {
-                            method: "textDocument/foldingRange".into(),
-                            sent: Instant::now(),
-                            flagged: false,
-                            what: "(idle probe)".into(),
-                        },
-                    );
-                    probe = Some(id);
-                } else {
-                    return;
-                }
+                let id = live.server.request("homelab/backgroundWork", Value::Null);
+                live.pending.insert(
+                    id,
+                    Pending { method: "homelab/backgroundWork".into(), sent: Instant::now(), flagged: false, what: "(idle probe)".into() },
+                );
+                probe = Some(id);
             }
         }
     }
