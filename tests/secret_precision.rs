@@ -445,3 +445,19 @@ fn secrets_made_by_commands_are_known() {
     .unwrap();
     assert_eq!(unknown(tmp.path()).len(), 1, "`kubectl get secret` makes nothing");
 }
+
+/// Found by the long fuzz run: a finding on a template's rendered output quotes the rendered
+/// text (here the resource path), and the template printed a secret into it. Diagnostics
+/// are published and logged: a secret value of the data never appears in one.
+#[test]
+fn findings_on_rendered_output_never_quote_a_secret() {
+    let Some(corpora) = corpora_dir() else { return };
+    let repo = corpus_copy(&corpora, "cluster-template-bootstrap");
+    let ks = repo.path().join("bootstrap/templates/kubernetes/apps/kube-system/kustomization.yaml.j2");
+    let text = std::fs::read_to_string(&ks).unwrap().replace("./spegel/ks.yaml", "./spegel/#{ bootstrap_github_webhook_token }#.yaml");
+    std::fs::write(&ks, text).unwrap();
+    let (_, stdout, stderr) = run_cli(&["check", "--root", repo.path().to_str().unwrap(), "--format", "json"], repo.path());
+    assert!(stdout.contains("missing-kustomize-resource"), "the missing resource is reported: {stdout}");
+    let token = "0123456789abcdef0123456789abcdef";
+    assert!(!stdout.contains(token) && !stderr.contains(token), "the webhook token is quoted: {stdout}");
+}

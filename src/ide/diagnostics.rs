@@ -440,6 +440,10 @@ fn template_diagnostics(
                         Some(p) => format!("{} (rendered output line {}, from '{p}')", d.message, out_line + 1),
                         None => format!("{} (rendered output line {})", d.message, out_line + 1),
                     };
+                    // A finding quotes the rendered text (a resource path, a name), which may
+                    // hold a secret the template printed: diagnostics are published and
+                    // logged, so a secret value of the data never appears in one.
+                    d.message = super::secrets::mask_values_in(&d.message, pa.secret_values());
                     out.push(d);
                 }
             }

@@ -239,15 +239,20 @@ pub fn secret_values(data: &Value) -> Vec<String> {
     out
 }
 
-/// Masks a rendered line: secret-looking keys and shapes, and any known secret value.
-pub fn mask_rendered_line_with(line: &str, secrets: &[String]) -> String {
-    let mut out = mask_rendered_line(line);
+/// `text` with every known secret value in it replaced by the mask.
+pub fn mask_values_in(text: &str, secrets: &[String]) -> String {
+    let mut out = text.to_string();
     for s in secrets {
         if out.contains(s.as_str()) {
             out = out.replace(s.as_str(), MASK);
         }
     }
     out
+}
+
+/// Masks a rendered line: secret-looking keys and shapes, and any known secret value.
+pub fn mask_rendered_line_with(line: &str, secrets: &[String]) -> String {
+    mask_values_in(&mask_rendered_line(line), secrets)
 }
 
 #[cfg(test)]
