@@ -212,3 +212,22 @@ fn a_template_changed_while_the_config_is_broken_is_checked_as_it_is_now() {
     let got = c.wait_diagnostics(&uri(&tpl), |d| d.iter().any(|x| x["range"]["start"]["line"] == 3));
     assert!(got.iter().all(|x| x["range"]["start"]["line"] == 3), "findings of the old text: {got:#?}");
 }
+
+/// Found by the long fuzz run (seed 2029): a template printed a secret into a Flux source's
+/// name, and workspace symbols listed that name as rendered. Names of indexed objects are
+/// masked (and the query is matched against the masked name).
+#[test]
+fn workspace_symbols_never_show_a_secret_printed_into_a_name() {
+    let f = Fixture::project(&format!(
+        "{}\n//- /bootstrap/templates/kubernetes/repo.yaml.j2\napiVersion: source.toolkit.fluxcd.io/v1\nkind: HelmRepository\nmetadata:\n  name: charts-#{{ cloudflare_token }}#\n  namespace: flux-system\nspec:\n  url: https://charts.example.org\n",
+        data()
+    ));
+    let tpl = f.path("bootstrap/templates/kubernetes/repo.yaml.j2");
+    let mut c = f.start();
+    c.did_open(&tpl, f.text("bootstrap/templates/kubernetes/repo.yaml.j2"));
+    c.wait_quiet(std::time::Duration::from_millis(800));
+    let answer = c.ok("workspace/symbol", json!({"query": "charts"}));
+    let text = answer.to_string();
+    assert!(text.contains("HelmRepository"), "the source is listed: {text}");
+    assert!(!text.contains(TOKEN), "the token is shown: {text}");
+}

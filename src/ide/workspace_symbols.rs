@@ -68,7 +68,9 @@ pub fn workspace_symbols(projects: &[(&ProjectAnalysis, Option<&RepoIndex>)], qu
             .chain(index.sources.iter().map(|s| (WsKind::Source, s.kind.as_str(), &s.name, &s.namespace, &s.file, s.line)));
         for (kind, label, name, namespace, file, line) in objects {
             offer(WsSymbol {
-                name: name.clone(),
+                // Rendered templates name these objects, and a template may print a secret
+                // into a name: never shown (nor matched against the query).
+                name: super::secrets::mask_values_in(name, pa.secret_values()),
                 kind,
                 container: Some(match namespace {
                     Some(ns) => format!("{label} in {ns}"),
