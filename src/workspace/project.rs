@@ -128,8 +128,7 @@ impl Project {
     /// its templates must still be the texts on disk and in the editor, or findings computed
     /// from their old texts land anywhere in the new ones.
     pub fn with_current_sources(&self, vfs: &dyn Vfs) -> Project {
-        let sources =
-            self.sources.keys().map(|path| (path.clone(), vfs.read_text(path).map(Arc::<str>::from).map_err(|e| e.to_string()))).collect();
+        let sources = self.sources.keys().map(|path| (path.clone(), read_source(vfs, path))).collect();
         Project { sources: Arc::new(sources), ..self.clone() }
     }
 
@@ -199,7 +198,7 @@ impl Project {
                 None => true,
             };
             if is_template || inventory.by_source(path).is_none() {
-                let text = vfs.read_text(path).map(Arc::<str>::from).map_err(|e| e.to_string());
+                let text = read_source(vfs, path);
                 sources.insert(path.clone(), text);
             }
         }
@@ -568,6 +567,11 @@ fn load_plugin(config: &ProjectConfig, vfs: &dyn Vfs, problems: &mut Vec<Project
 }
 
 /// The key files the emulated functions read that are missing, when a template calls them.
+/// One source's text through `vfs`, or why it cannot be read.
+fn read_source(vfs: &dyn Vfs, path: &Path) -> SourceText {
+    vfs.read_text(path).map(Arc::<str>::from).map_err(|e| e.to_string())
+}
+
 fn missing_key_files(plugin: &PluginSetup, sources: &HashMap<PathBuf, SourceText>) -> Vec<String> {
     if plugin.flavor.is_none() {
         return Vec::new();
