@@ -400,3 +400,46 @@ fn corpora_stay_exact_with_and_without_the_bridge() {
         }
     }
 }
+
+/// A plugin whose output depends on the order of a set of strings.
+const SET_ORDER: &str = r##"//- /makejinja.toml
+[makejinja]
+inputs = ["./templates"]
+output = "./out"
+import_paths = ["./scripts"]
+plugins = ["order:Plugin"]
+jinja_suffix = ".j2"
+//- /scripts/order.py
+class Plugin:
+    def __init__(self, data):
+        pass
+
+    def data(self):
+        return {"names": list({"node-%d" % i for i in range(40)})}
+//- /templates/a.yaml.j2
+names: {{ names | join(",") }}
+"##;
+
+#[test]
+fn a_plugin_iterating_a_set_renders_the_same_in_every_run() {
+    let Some(python) = python() else { return };
+    let r = repo(SET_ORDER);
+    let render = |n: usize| {
+        let out = r.path().join(format!("out-{n}"));
+        let (code, _, err) = run_cli(
+            &["render", "--plugins", "python", "--python", python.to_str().unwrap(), "--root", r.path().to_str().unwrap(), "--output"]
+                .into_iter()
+                .chain([out.to_str().unwrap()])
+                .collect::<Vec<_>>(),
+            r.path(),
+        );
+        assert_eq!(code, 0, "{err}");
+        std::fs::read_to_string(out.join("a.yaml")).unwrap()
+    };
+    let first = render(0);
+    assert!(first.contains("node-39"), "{first}");
+    // Each run starts its own Python, whose string hashes would be seeded anew.
+    for n in 1..4 {
+        assert_eq!(render(n), first, "run {n} printed the set in another order");
+    }
+}

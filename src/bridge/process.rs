@@ -28,12 +28,15 @@ pub struct Worker {
 impl Worker {
     /// Starts the worker and waits for its ready line (imports happen here).
     pub fn start(python: &Path, root: &Path, timeout: Duration) -> Result<Worker, String> {
-        let mut child = Command::new(python)
-            .arg("-c")
-            .arg(WORKER_SOURCE)
-            .current_dir(root)
-            .env("PYTHONDONTWRITEBYTECODE", "1")
-            .env("PYTHONUNBUFFERED", "1")
+        let mut command = Command::new(python);
+        command.arg("-c").arg(WORKER_SOURCE).current_dir(root).env("PYTHONDONTWRITEBYTECODE", "1").env("PYTHONUNBUFFERED", "1");
+        // A plugin that iterates a set of strings yields another order in every Python
+        // process (hash randomisation): without a fixed seed a restart could change the
+        // previews and diagnostics of unchanged files. The user's own seed stays.
+        if std::env::var_os("PYTHONHASHSEED").is_none() {
+            command.env("PYTHONHASHSEED", "0");
+        }
+        let mut child = command
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
