@@ -209,6 +209,9 @@ pub fn run(
         report_unavailable_schemas(&s.store.unavailable());
     }
     print_reports(&reports, format);
+    // The process ends next: freeing every compiled schema and tape piece by piece would
+    // cost ~5% of a whole check.
+    std::mem::forget(schemas);
     if broken_data {
         return EXIT_PROJECT;
     }

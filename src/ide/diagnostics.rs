@@ -100,8 +100,14 @@ pub fn file_diagnostics(pa: &ProjectAnalysis, path: &Path, index: Option<&RepoIn
         FileRole::Other => {
             let is_yaml = path.extension().is_some_and(|e| e == "yaml" || e == "yml");
             if is_yaml {
-                let schema = pa.schema_findings(&text, path, true);
-                yaml::check(&text, path, index, &opts).into_iter().chain(schema).map(|f| from_finding(path, f, true)).collect()
+                // One parse for both: it is most of what checking a file costs.
+                let stream = yaml::tree::parse(&text);
+                let schema = pa.schema_findings(&text, &stream, path, true);
+                yaml::check_stream(&text, &stream, path, index, &opts)
+                    .into_iter()
+                    .chain(schema)
+                    .map(|f| from_finding(path, f, true))
+                    .collect()
             } else if opts.check_references {
                 // A script or config file a kustomize generator turns into a ConfigMap.
                 crate::flux::checks::check_generator_input(&text, path, &index.flux)
@@ -407,8 +413,9 @@ fn template_diagnostics(
             if is_yaml && !blank {
                 let map = r.line_map.unwrap_or_default();
                 let out_idx = LineIndex::new(&r.text);
-                let schema = pa.schema_findings(&r.text, &output, false);
-                for f in yaml::check(&r.text, &output, index, opts).into_iter().chain(schema) {
+                let stream = yaml::tree::parse(&r.text);
+                let schema = pa.schema_findings(&r.text, &stream, &output, false);
+                for f in yaml::check_stream(&r.text, &stream, &output, index, opts).into_iter().chain(schema) {
                     // A `*.sops.*` template renders plaintext by design: the configure task
                     // encrypts the rendered file, which is checked itself (generated_diagnostics).
                     if f.code == "plaintext-secret" && yaml::is_sops_file_name(&output) {

@@ -99,9 +99,9 @@ impl ProjectAnalysis {
 
     /// Schema findings of a YAML text at `file` (`plain`: hand-written YAML, which
     /// `homelabLsp.schemas.plainYaml` can leave to another server).
-    pub fn schema_findings(&self, text: &str, file: &Path, plain: bool) -> Vec<crate::yaml::Finding> {
+    pub fn schema_findings(&self, text: &str, stream: &crate::yaml::tree::Stream, file: &Path, plain: bool) -> Vec<crate::yaml::Finding> {
         match &self.schemas {
-            Some(s) if !plain || s.plain_yaml => s.validate(text, file).findings,
+            Some(s) if !plain || s.plain_yaml => s.validate_parsed(text, stream, file).findings,
             _ => Vec::new(),
         }
     }

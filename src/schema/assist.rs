@@ -101,7 +101,7 @@ pub fn hover(schemas: &Schemas, text: &str, file: &Path, offset: usize) -> Optio
     };
     let c = compiled_for(schemas, text, file, cx.document)?;
     let path = segs(&cx.path);
-    let at = navigate::schemas_at(&c, &path);
+    let at = navigate::schemas_at(c.nav(), &path);
     if at.is_empty() {
         return None;
     }
@@ -133,7 +133,7 @@ pub fn complete(schemas: &Schemas, text: &str, file: &Path, offset: usize) -> Ve
     let Some(c) = compiled_for(schemas, text, file, cx.document) else { return Vec::new() };
     match &cx.at {
         CursorAt::NewKey { partial, .. } => {
-            let at = navigate::schemas_at(&c, &segs(&cx.path));
+            let at = navigate::schemas_at(c.nav(), &segs(&cx.path));
             let required: Vec<&str> = at
                 .iter()
                 .flat_map(|(s, _)| s.get("required").and_then(Value::as_array).into_iter().flatten().filter_map(Value::as_str))
@@ -144,7 +144,7 @@ pub fn complete(schemas: &Schemas, text: &str, file: &Path, offset: usize) -> Ve
                     if out.iter().any(|o| &o.label == key) || cx.sibling(key).is_some() {
                         continue;
                     }
-                    let sub_at = navigate::expand(&c, (sub, c.url.as_str()), 0);
+                    let sub_at = navigate::expand(c.nav(), (sub, c.url.as_str()), 0);
                     let is_required = required.contains(&key.as_str());
                     let types = types_of(&sub_at).join(" | ");
                     let detail = if is_required { format!("required · {types}") } else { types };
@@ -163,7 +163,7 @@ pub fn complete(schemas: &Schemas, text: &str, file: &Path, offset: usize) -> Ve
             out
         }
         CursorAt::Value { value_span, .. } => {
-            let at = navigate::schemas_at(&c, &segs(&cx.path));
+            let at = navigate::schemas_at(c.nav(), &segs(&cx.path));
             enum_values(&at)
                 .into_iter()
                 .map(|v| Suggestion {

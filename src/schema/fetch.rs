@@ -200,15 +200,25 @@ impl CachedHttp {
     }
 
     fn read_file(&self, path: &Path) -> Result<Fetched, String> {
-        match std::fs::metadata(path) {
+        let len = match std::fs::metadata(path) {
             Err(_) => return Ok(Fetched::NotFound),
             Ok(m) if !m.is_file() => return Ok(Fetched::NotFound),
             Ok(m) if m.len() > self.opts.max_bytes => {
                 return Err(format!("{} is larger than the {} byte schema limit", path.display(), self.opts.max_bytes))
             }
-            Ok(_) => {}
+            Ok(m) => m.len(),
+        };
+        // The file may grow after `metadata`: the limit applies to what is read.
+        let mut bytes = Vec::with_capacity(len as usize + 1);
+        let read = std::fs::File::open(path)
+            .and_then(|f| std::io::Read::read_to_end(&mut std::io::Read::take(f, self.opts.max_bytes + 1), &mut bytes));
+        match read {
+            Err(e) => Err(format!("cannot read {}: {e}", path.display())),
+            Ok(n) if n as u64 > self.opts.max_bytes => {
+                Err(format!("{} is larger than the {} byte schema limit", path.display(), self.opts.max_bytes))
+            }
+            Ok(_) => Ok(Fetched::Body(bytes)),
         }
-        std::fs::read(path).map(Fetched::Body).map_err(|e| format!("cannot read {}: {e}", path.display()))
     }
 
     fn http(&self, url: &str, cached: Option<&(Meta, Option<Vec<u8>>)>) -> Result<Fetched, HttpError> {

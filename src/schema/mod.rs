@@ -13,6 +13,7 @@ pub mod navigate;
 pub mod prune;
 pub mod resolve;
 pub mod store;
+pub mod tape;
 pub mod validate;
 
 use std::path::{Path, PathBuf};
@@ -85,9 +86,13 @@ impl Schemas {
     /// Validates a YAML text (hand-written, generated or a template's rendered output, whose
     /// path is `file`: the output path, for globs).
     pub fn validate(&self, text: &str, file: &Path) -> Outcome {
-        let stream = crate::yaml::tree::parse(text);
+        self.validate_parsed(text, &crate::yaml::tree::parse(text), file)
+    }
+
+    /// [`Schemas::validate`] with the text already parsed.
+    pub fn validate_parsed(&self, text: &str, stream: &crate::yaml::tree::Stream, file: &Path) -> Outcome {
         let rel = file.strip_prefix(&self.root).unwrap_or(file);
-        let mut out = validate::validate_stream(text, &stream, file, rel, &self.resolver, &self.store);
+        let mut out = validate::validate_stream(text, stream, file, rel, &self.resolver, &self.store);
         out.findings = crate::yaml::suppress_findings(text, out.findings);
         out
     }

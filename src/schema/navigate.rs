@@ -4,8 +4,16 @@
 //! `additionalProperties`, `items`. No I/O: what compiling did not fetch is not followed.
 
 use serde_json::Value;
+use std::collections::HashMap;
+use std::sync::Arc;
 
-use super::store::Compiled;
+/// What a walk reads: the root schema, its URL and the documents its remote `$ref`s reach.
+#[derive(Clone, Copy)]
+pub struct Nav<'a> {
+    pub url: &'a str,
+    pub root: &'a Value,
+    pub docs: &'a HashMap<String, Arc<Value>>,
+}
 
 /// One step of a YAML path.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -20,8 +28,8 @@ pub type At<'a> = (&'a Value, &'a str);
 const MAX_DEPTH: usize = 24;
 
 /// Every subschema that applies at `path` below the root, `$ref`s and combinators expanded.
-pub fn schemas_at<'a>(c: &'a Compiled, path: &[Seg]) -> Vec<At<'a>> {
-    let mut cur = expand(c, (&c.root, c.url.as_str()), 0);
+pub fn schemas_at<'a>(c: Nav<'a>, path: &[Seg]) -> Vec<At<'a>> {
+    let mut cur = expand(c, (c.root, c.url), 0);
     for seg in path {
         let mut next = Vec::new();
         for (s, base) in &cur {
@@ -38,7 +46,7 @@ pub fn schemas_at<'a>(c: &'a Compiled, path: &[Seg]) -> Vec<At<'a>> {
 }
 
 /// The schema itself plus what its `$ref` and combinators bring in.
-pub fn expand<'a>(c: &'a Compiled, at: At<'a>, depth: usize) -> Vec<At<'a>> {
+pub fn expand<'a>(c: Nav<'a>, at: At<'a>, depth: usize) -> Vec<At<'a>> {
     if depth > MAX_DEPTH || !at.0.is_object() {
         return Vec::new();
     }
@@ -83,11 +91,11 @@ fn children<'a>(s: &'a Value, seg: &Seg) -> Vec<&'a Value> {
 }
 
 /// `$ref` → the subschema, in the root or a fetched document.
-fn resolve_ref<'a>(c: &'a Compiled, base: &str, r: &str) -> Option<At<'a>> {
+fn resolve_ref<'a>(c: Nav<'a>, base: &str, r: &str) -> Option<At<'a>> {
     let (doc_part, frag) = r.split_once('#').unwrap_or((r, ""));
     let (doc, url): (&'a Value, &'a str) = if doc_part.is_empty() {
         if base == c.url {
-            (&c.root, c.url.as_str())
+            (c.root, c.url)
         } else {
             let (u, d) = c.docs.get_key_value(base)?;
             (d, u.as_str())
@@ -95,7 +103,7 @@ fn resolve_ref<'a>(c: &'a Compiled, base: &str, r: &str) -> Option<At<'a>> {
     } else {
         let target = join_url(base, doc_part);
         if target == c.url {
-            (&c.root, c.url.as_str())
+            (c.root, c.url)
         } else {
             let (u, d) = c.docs.get_key_value(&target)?;
             (d, u.as_str())

@@ -12,6 +12,7 @@
 //! any `$ref` are cut ([`cuttable`]): a JSON pointer into `properties` could name a dropped
 //! entry, and remote documents are compiled whole anyway.
 
+use super::tape::{NodeId, Tape};
 use serde_json::{Map, Value};
 
 /// Deeper than this the rest of the schema is kept whole (the instance tree is no deeper
@@ -19,74 +20,102 @@ use serde_json::{Map, Value};
 const MAX_DEPTH: usize = 128;
 
 /// Whether `schema` has no reference of any kind (`$ref`, `$dynamicRef`, `$recursiveRef`),
-/// so cutting it cannot leave a reference pointing at a dropped part.
-pub fn cuttable(schema: &Value) -> bool {
-    fn walk(v: &Value, depth: usize) -> bool {
-        if depth > 512 {
-            return false;
-        }
-        match v {
-            Value::Object(map) => {
-                map.iter().all(|(k, child)| !matches!(k.as_str(), "$ref" | "$dynamicRef" | "$recursiveRef") && walk(child, depth + 1))
-            }
-            Value::Array(items) => items.iter().all(|c| walk(c, depth + 1)),
-            _ => true,
-        }
-    }
-    walk(schema, 0)
+/// so cutting it cannot leave a reference pointing at a dropped part. Any string counts,
+/// not only keys: conservative, never wrong.
+pub fn cuttable(schema: &Tape) -> bool {
+    !schema.has_string(&["$ref", "$dynamicRef", "$recursiveRef"])
 }
 
-/// How many JSON values `schema` holds (objects, arrays and scalars), bounded in depth.
-pub fn nodes(schema: &Value) -> usize {
+/// How many values (objects, arrays, scalars) `v` holds, bounded in depth.
+pub fn values(v: &Value) -> usize {
     fn walk(v: &Value, depth: usize) -> usize {
-        if depth > 512 {
-            return 1;
-        }
         match v {
+            _ if depth > MAX_DEPTH => 1,
             Value::Object(map) => 1 + map.values().map(|c| walk(c, depth + 1)).sum::<usize>(),
             Value::Array(items) => 1 + items.iter().map(|c| walk(c, depth + 1)).sum::<usize>(),
             _ => 1,
         }
     }
-    walk(schema, 0)
+    walk(v, 0)
 }
 
-/// `schema` cut to what `instance` reaches.
-pub fn for_instance(schema: &Value, instance: &Value) -> Value {
-    cut(schema, &[instance], 0)
+/// `schema` cut to what `instance` reaches, for compiling.
+pub fn for_instance(schema: &Tape, instance: &Value) -> Value {
+    cut(schema, 0, &[instance], 0, Dropped::Omit)
 }
 
-fn cut(schema: &Value, instances: &[&Value], depth: usize) -> Value {
-    let Value::Object(map) = schema else { return schema.clone() };
-    if depth > MAX_DEPTH {
-        return schema.clone();
+/// `schema` cut to what `instance` reaches, for the messages: every `properties` entry the
+/// document does not have stays as its descriptions alone, so "did you mean" sees every
+/// allowed key and a missing required key is described as in the whole schema. Compiling
+/// this would cost a node per allowed key, so only documents with findings get it.
+pub fn for_messages(schema: &Tape, instance: &Value) -> Value {
+    cut(schema, 0, &[instance], 0, Dropped::Describe)
+}
+
+/// What becomes of a `properties` entry no instance has.
+#[derive(Clone, Copy, PartialEq)]
+enum Dropped {
+    Omit,
+    Describe,
+}
+
+fn cut(t: &Tape, schema: NodeId, instances: &[&Value], depth: usize, dropped: Dropped) -> Value {
+    if !t.is_object(schema) || depth > MAX_DEPTH {
+        return t.value(schema);
     }
-    let mut out = Map::with_capacity(map.len());
-    for (k, v) in map {
-        let kept = match (k.as_str(), v) {
-            ("properties", Value::Object(props)) => {
+    let mut out = Map::new();
+    for (k, v) in t.entries(schema) {
+        let kept = match k {
+            "properties" if t.is_object(v) => {
                 let mut kept = Map::new();
-                for (name, sub) in props {
+                for (name, sub) in t.entries(v) {
                     let values: Vec<&Value> = instances.iter().filter_map(|i| i.as_object()?.get(name)).collect();
                     if !values.is_empty() {
-                        kept.insert(name.clone(), cut(sub, &values, depth + 1));
+                        kept.insert(name.to_string(), cut(t, sub, &values, depth + 1, dropped));
+                    } else if dropped == Dropped::Describe {
+                        kept.insert(name.to_string(), descriptions(t, sub, depth + 1));
                     }
                 }
                 Value::Object(kept)
             }
-            ("additionalProperties", Value::Object(_)) => {
+            "additionalProperties" if t.is_object(v) => {
                 let values: Vec<&Value> = instances.iter().filter_map(|i| i.as_object()).flat_map(|m| m.values()).collect();
-                cut(v, &values, depth + 1)
+                cut(t, v, &values, depth + 1, dropped)
             }
-            ("allOf" | "anyOf" | "oneOf", Value::Array(subs)) => Value::Array(subs.iter().map(|s| cut(s, instances, depth + 1)).collect()),
-            ("not" | "if" | "then" | "else", Value::Object(_)) => cut(v, instances, depth + 1),
-            ("items" | "additionalItems" | "contains" | "unevaluatedItems", Value::Object(_)) => cut(v, &elements(instances, 0), depth + 1),
-            ("items" | "prefixItems", Value::Array(subs)) => {
-                Value::Array(subs.iter().enumerate().map(|(i, s)| cut(s, &element_at(instances, i), depth + 1)).collect())
+            "allOf" | "anyOf" | "oneOf" if t.is_array(v) => {
+                Value::Array(t.elements(v).map(|s| cut(t, s, instances, depth + 1, dropped)).collect())
             }
-            _ => v.clone(),
+            "not" | "if" | "then" | "else" if t.is_object(v) => cut(t, v, instances, depth + 1, dropped),
+            "items" | "additionalItems" | "contains" | "unevaluatedItems" if t.is_object(v) => {
+                cut(t, v, &elements(instances, 0), depth + 1, dropped)
+            }
+            "items" | "prefixItems" if t.is_array(v) => {
+                Value::Array(t.elements(v).enumerate().map(|(i, s)| cut(t, s, &element_at(instances, i), depth + 1, dropped)).collect())
+            }
+            _ => t.value(v),
         };
-        out.insert(k.clone(), kept);
+        out.insert(k.to_string(), kept);
+    }
+    Value::Object(out)
+}
+
+/// A subschema reduced to what [`super::navigate::description`] reads: its description and
+/// those of its combinators' members.
+fn descriptions(t: &Tape, schema: NodeId, depth: usize) -> Value {
+    let mut out = Map::new();
+    if !t.is_object(schema) || depth > MAX_DEPTH {
+        return Value::Object(out);
+    }
+    for (k, v) in t.entries(schema) {
+        match k {
+            "description" => {
+                out.insert(k.to_string(), t.value(v));
+            }
+            "allOf" | "anyOf" | "oneOf" if t.is_array(v) => {
+                out.insert(k.to_string(), Value::Array(t.elements(v).map(|s| descriptions(t, s, depth + 1)).collect()));
+            }
+            _ => {}
+        }
     }
     Value::Object(out)
 }
@@ -104,6 +133,10 @@ fn element_at<'a>(instances: &[&'a Value], index: usize) -> Vec<&'a Value> {
 mod tests {
     use super::*;
     use serde_json::json;
+
+    fn tape(v: &Value) -> Tape {
+        Tape::parse(serde_json::to_vec(v).unwrap()).unwrap()
+    }
 
     fn errors(schema: &Value, instance: &Value) -> Vec<String> {
         let v = jsonschema::options().should_validate_formats(false).build(schema).unwrap();
@@ -123,7 +156,7 @@ mod tests {
             }
         });
         let instance = json!({"spec": {"a": "no", "c": 1}});
-        let cut = for_instance(&schema, &instance);
+        let cut = for_instance(&tape(&schema), &instance);
         assert_eq!(
             cut,
             json!({
@@ -150,7 +183,7 @@ mod tests {
             "one": {"a": 1},
             "map": {"first": {"v": 3}}
         });
-        let cut = for_instance(&schema, &instance);
+        let cut = for_instance(&tape(&schema), &instance);
         assert_eq!(cut["properties"]["list"]["items"]["properties"], json!({"n": {"type": "integer"}}));
         assert_eq!(cut["properties"]["pair"]["prefixItems"][1]["properties"], json!({"k": {"enum": [1]}}));
         assert_eq!(cut["properties"]["one"]["oneOf"][0]["properties"], json!({"a": {"type": "string"}}));
@@ -162,10 +195,10 @@ mod tests {
 
     #[test]
     fn only_reference_free_schemas_are_cut() {
-        assert!(cuttable(&json!({"properties": {"a": {"type": "string"}}})));
-        assert!(!cuttable(&json!({"properties": {"a": {"$ref": "#/definitions/a"}}, "definitions": {"a": {}}})));
-        assert!(!cuttable(&json!({"allOf": [{"$dynamicRef": "#meta"}]})));
+        assert!(cuttable(&tape(&json!({"properties": {"a": {"type": "string"}}}))));
+        assert!(!cuttable(&tape(&json!({"properties": {"a": {"$ref": "#/definitions/a"}}, "definitions": {"a": {}}}))));
+        assert!(!cuttable(&tape(&json!({"allOf": [{"$dynamicRef": "#meta"}]}))));
         // A property named `$ref` counts too: conservative, never wrong.
-        assert!(!cuttable(&json!({"properties": {"$ref": {}}})));
+        assert!(!cuttable(&tape(&json!({"properties": {"$ref": {}}}))));
     }
 }

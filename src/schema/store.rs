@@ -10,31 +10,34 @@ use std::sync::{Arc, Mutex, OnceLock};
 use serde_json::Value;
 
 use super::fetch::{Fetched, Source};
+use super::tape::Tape;
 
 /// One loaded schema.
 pub struct Compiled {
     pub url: String,
-    /// The root document (after the Kubernetes adjustments of [`adjust_kubernetes`]).
-    pub root: Arc<Value>,
+    root: Root,
     /// Every document the root reaches through remote `$ref`s, by URL (for hover/completion).
     pub docs: HashMap<String, Arc<Value>>,
     /// The whole schema compiled: at load time in the server (the worker pays once, each
-    /// keystroke then only validates), on first need in `check` when `per_document`.
+    /// keystroke then only validates), on first need in `check` when kept as a tape.
     whole: OnceLock<Result<jsonschema::Validator, String>>,
-    /// Validate each document with the schema cut to what it reaches ([`super::prune`]):
-    /// `check` on a reference-free schema, where compiling a 2 MB CRD schema for a few
-    /// documents costs far more than compiling each document's few dozen nodes.
-    per_document: bool,
-    /// Nodes of `root`: what compiling it whole is predicted to cost.
+    /// Values of the root: what compiling it whole costs, in the unit of [`Self::cut_nodes`].
     nodes: usize,
-    /// Time spent so far compiling cut schemas of this one, in nanoseconds.
-    cut_nanos: AtomicU64,
+    /// Values compiled so far in cut schemas of this one.
+    cut_nodes: AtomicU64,
 }
 
-/// What compiling one schema node whole costs, about (measured on CRD schemas, release
-/// build: 1–5 µs, more with big patterns); the upper end, so that whole compiles are
-/// predicted dear and cutting goes on a little longer rather than too short.
-const WHOLE_NANOS_PER_NODE: u64 = 5_000;
+/// A schema's root document.
+enum Root {
+    /// Parsed whole and adjusted ([`adjust_kubernetes`]): the server, whose hover and
+    /// completion walk it, and every schema with `$ref`s.
+    Parsed(Arc<Value>),
+    /// `check` on a reference-free schema (every CRD schema): kept as a tape and each
+    /// document validated against the schema cut to what it reaches ([`super::prune`]).
+    /// Reading a 2 MB CRD schema into a `Value` for a few documents costs far more than
+    /// compiling each document's few dozen nodes; it is parsed whole only when compiled whole.
+    Tape { tape: Tape, parsed: OnceLock<Arc<Value>> },
+}
 
 /// The validator for one document: the whole schema's, or one compiled for it alone.
 pub enum DocValidator<'a> {
@@ -53,27 +56,59 @@ impl std::ops::Deref for DocValidator<'_> {
 }
 
 impl Compiled {
+    /// The root document, adjusted (parsed now if it was kept as a tape).
+    pub fn root(&self) -> &Value {
+        match &self.root {
+            Root::Parsed(v) => v,
+            Root::Tape { tape, parsed } => parsed.get_or_init(|| {
+                let mut v = tape.value(0);
+                adjust_kubernetes(&mut v, 0);
+                Arc::new(v)
+            }),
+        }
+    }
+
+    /// The schema for walking (hover, completion, descriptions in messages).
+    pub fn nav(&self) -> super::navigate::Nav<'_> {
+        super::navigate::Nav { url: &self.url, root: self.root(), docs: &self.docs }
+    }
+
+    /// For the messages about `instance`: the root cut to what it reaches (keeping every
+    /// allowed key's description) when the schema is kept as a tape, so a finding does not
+    /// parse the whole schema; None: walk [`Compiled::nav`].
+    pub fn messages_root(&self, instance: &Value) -> Option<Value> {
+        match &self.root {
+            Root::Tape { tape, parsed } if parsed.get().is_none() => {
+                let mut v = super::prune::for_messages(tape, instance);
+                adjust_kubernetes(&mut v, 0);
+                Some(v)
+            }
+            _ => None,
+        }
+    }
+
     /// The validator for `instance`, or why the schema cannot be used (the same message as
     /// [`Entry::Broken`] gives when the schema is compiled whole at load time).
     ///
     /// Both give the same findings, so which one a document gets is only a matter of cost,
-    /// decided as in ski rental: documents get cut schemas until the time spent on them
-    /// reaches what compiling the whole schema is predicted to cost, then the whole one
-    /// (a Kustomization schema shared by 250 documents is compiled whole once; a 2 MB
-    /// schema used by two documents never is). At most about twice the cheaper choice.
+    /// decided as in ski rental: documents get cut schemas until those have compiled as many
+    /// values as the whole schema has (compiling costs about the same per value), then the
+    /// whole one (a Kustomization schema shared by 250 documents is compiled whole once; a
+    /// 2 MB schema used by two documents never is). At most about twice the cheaper choice,
+    /// and counted, not timed, so the same on every machine.
     pub fn validator_for(&self, instance: &Value) -> Result<DocValidator<'_>, String> {
-        if self.per_document {
-            let budget = self.nodes as u64 * WHOLE_NANOS_PER_NODE;
-            if self.cut_nanos.load(Ordering::Relaxed) >= budget {
+        if let Root::Tape { tape, .. } = &self.root {
+            if self.cut_nodes.load(Ordering::Relaxed) >= self.nodes as u64 {
                 if let Ok(v) = self.whole() {
                     return Ok(DocValidator::Whole(v));
                 }
                 // The whole schema does not compile: go on cutting (the parts this
                 // document reaches may), as every document before this one got.
             }
-            let start = std::time::Instant::now();
-            let built = build_plain(&self.url, &super::prune::for_instance(&self.root, instance));
-            self.cut_nanos.fetch_add(start.elapsed().as_nanos().min(u64::MAX as u128) as u64, Ordering::Relaxed);
+            let mut cut = super::prune::for_instance(tape, instance);
+            adjust_kubernetes(&mut cut, 0);
+            self.cut_nodes.fetch_add(super::prune::values(&cut) as u64, Ordering::Relaxed);
+            let built = build_plain(&self.url, &cut);
             if let Ok(v) = built {
                 return Ok(DocValidator::Cut(v));
             }
@@ -84,7 +119,7 @@ impl Compiled {
 
     /// The whole schema compiled, or why it cannot be.
     pub fn whole(&self) -> Result<&jsonschema::Validator, String> {
-        self.whole.get_or_init(|| build_plain(&self.url, &self.root)).as_ref().map_err(Clone::clone)
+        self.whole.get_or_init(|| build_plain(&self.url, self.root())).as_ref().map_err(Clone::clone)
     }
 }
 
@@ -96,6 +131,14 @@ fn meta_registry() -> Option<&'static jsonschema::Registry<'static>> {
     REGISTRY.as_ref()
 }
 
+/// Compiled `pattern`s, shared by every compile of the process: `check` compiles a
+/// schema's cut once per document, and recompiling the same regexes was a third of that.
+/// Schemas hold a few hundred distinct patterns at most.
+fn patterns() -> jsonschema::PatternCache {
+    static CACHE: std::sync::LazyLock<jsonschema::PatternCache> = std::sync::LazyLock::new(jsonschema::PatternCache::new);
+    CACHE.clone()
+}
+
 /// Compiles a schema without remote documents (reference-free: nothing to retrieve).
 fn build_plain(url: &str, schema: &Value) -> Result<jsonschema::Validator, String> {
     let options = match meta_registry() {
@@ -103,6 +146,7 @@ fn build_plain(url: &str, schema: &Value) -> Result<jsonschema::Validator, Strin
         None => jsonschema::options(),
     };
     options
+        .with_pattern_cache(patterns())
         .with_base_uri(url.to_string())
         .should_validate_formats(false)
         .build(schema)
@@ -191,6 +235,11 @@ impl Store {
         lock(&self.queued).clear();
     }
 
+    /// Schemas queued or being loaded in the background (part of the server's idle signal).
+    pub fn loading(&self) -> usize {
+        lock(&self.queued).len()
+    }
+
     /// Every URL whose load failed, with why (for `check`'s stderr and the server log).
     pub fn unavailable(&self) -> Vec<(String, String)> {
         let mut out: Vec<(String, String)> = lock(&self.entries)
@@ -220,11 +269,14 @@ impl Store {
                     // No schema (404) or none to be had: nothing to re-check.
                     let changes = matches!(entry, Entry::Ready(_) | Entry::Broken(_));
                     let _ = store.cell(&url).set(entry);
-                    lock(&store.queued).remove(&url);
+                    // The callback first: it queues the re-check, and only then does this
+                    // load stop counting in `loading`, so the server is never seen idle
+                    // between the two.
                     let cb = lock(&store.on_ready).clone();
                     if let (Some(cb), true) = (cb, changes) {
                         cb(&url);
                     }
+                    lock(&store.queued).remove(&url);
                 }
             });
             if spawned.is_err() {
@@ -277,9 +329,31 @@ fn load(source: &Arc<dyn Source>, url: &str, mode: Mode) -> Entry {
         Ok(Fetched::NotFound) => return Entry::Missing,
         Err(e) => return Entry::Unavailable(e),
     };
-    let mut root: Value = match serde_json::from_slice(&bytes) {
-        Ok(v) => v,
-        Err(e) => return Entry::Broken(format!("the schema {url} is not valid JSON: {e}")),
+    let not_json = |e: String| Entry::Broken(format!("the schema {url} is not valid JSON: {e}"));
+    let mut root: Value = if mode == Mode::Blocking {
+        let tape = match Tape::parse(bytes) {
+            Ok(t) => t,
+            Err(e) => return not_json(e),
+        };
+        if !(tape.is_object(0) || tape.is_bool(0)) {
+            return Entry::Broken(format!("the schema {url} is not a JSON object"));
+        }
+        if super::prune::cuttable(&tape) {
+            return Entry::Ready(Arc::new(Compiled {
+                url: url.to_string(),
+                nodes: tape.values(),
+                root: Root::Tape { tape, parsed: OnceLock::new() },
+                docs: HashMap::new(),
+                whole: OnceLock::new(),
+                cut_nodes: AtomicU64::new(0),
+            }));
+        }
+        tape.value(0)
+    } else {
+        match serde_json::from_slice(&bytes) {
+            Ok(v) => v,
+            Err(e) => return not_json(e.to_string()),
+        }
     };
     if !(root.is_object() || root.is_boolean()) {
         return Entry::Broken(format!("the schema {url} is not a JSON object"));
@@ -290,18 +364,6 @@ fn load(source: &Arc<dyn Source>, url: &str, mode: Mode) -> Entry {
         Ok(d) => d,
         Err(e) => return Entry::Broken(e),
     };
-    if mode == Mode::Blocking && docs.is_empty() && super::prune::cuttable(&root) {
-        let nodes = super::prune::nodes(&root);
-        return Entry::Ready(Arc::new(Compiled {
-            url: url.to_string(),
-            root,
-            docs,
-            whole: OnceLock::new(),
-            per_document: true,
-            nodes,
-            cut_nanos: AtomicU64::new(0),
-        }));
-    }
     let registry = jsonschema::Registry::new()
         .retriever(Retriever { source: source.clone(), docs: Arc::new(Mutex::new(HashMap::new())) })
         .extend(docs.iter().map(|(u, v)| (u.as_str(), jsonschema::Resource::from_contents((**v).clone()))))
@@ -310,16 +372,20 @@ fn load(source: &Arc<dyn Source>, url: &str, mode: Mode) -> Entry {
         Ok(r) => r,
         Err(e) => return Entry::Broken(format!("the schema {url} cannot be used: {e}")),
     };
-    let built = jsonschema::options().with_registry(&registry).with_base_uri(url.to_string()).should_validate_formats(false).build(&root);
+    let built = jsonschema::options()
+        .with_registry(&registry)
+        .with_pattern_cache(patterns())
+        .with_base_uri(url.to_string())
+        .should_validate_formats(false)
+        .build(&root);
     match built {
         Ok(validator) => Entry::Ready(Arc::new(Compiled {
             url: url.to_string(),
-            root,
+            root: Root::Parsed(root),
             docs,
             whole: OnceLock::from(Ok(validator)),
-            per_document: false,
             nodes: 0,
-            cut_nanos: AtomicU64::new(0),
+            cut_nodes: AtomicU64::new(0),
         })),
         Err(e) => Entry::Broken(format!("the schema {url} cannot be used: {e}")),
     }
@@ -413,5 +479,63 @@ pub(crate) fn adjust_kubernetes(v: &mut Value, depth: usize) {
             }
         }
         _ => {}
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    struct Memory(Vec<u8>);
+
+    impl Source for Memory {
+        fn get(&self, _url: &str) -> Result<Fetched, String> {
+            Ok(Fetched::Body(self.0.clone()))
+        }
+    }
+
+    fn findings(mode: Mode, schema: &Value, yaml: &str) -> Vec<String> {
+        let store = Store::new(Arc::new(Memory(serde_json::to_vec(schema).unwrap())), mode);
+        store.load_now("https://h/s.json");
+        let schemas = super::super::Schemas::new(store, &Default::default(), &Default::default(), std::path::Path::new("/r"));
+        let out = schemas.validate(yaml, std::path::Path::new("/r/a.yaml"));
+        assert!(!out.pending);
+        out.findings.iter().map(|f| format!("{:?} {:?} {}", f.range, f.severity, f.message)).collect()
+    }
+
+    /// `check` keeps a reference-free schema as a tape and cuts it per document; the server
+    /// parses it whole. Both must say the same, descriptions and "did you mean" included.
+    #[test]
+    fn a_schema_cut_per_document_says_what_the_whole_one_says() {
+        let schema = json!({
+            "type": "object",
+            "required": ["spec"],
+            "properties": {
+                "kind": {"type": "string"},
+                "spec": {
+                    "type": "object",
+                    "additionalProperties": false,
+                    "required": ["interval", "sourceRef"],
+                    "properties": {
+                        "interval": {"type": "string", "description": "How often to reconcile. More text."},
+                        "sourceRef": {"description": "Where the manifests come from.", "type": "object"},
+                        "suspend": {"type": "boolean", "description": "Stop reconciling."},
+                        "port": {"x-kubernetes-int-or-string": true, "type": "integer"},
+                        "extra": {"x-kubernetes-preserve-unknown-fields": true, "additionalProperties": false, "type": "object"}
+                    }
+                },
+                "status": {"type": "object", "properties": {"ready": {"type": "boolean"}}}
+            }
+        });
+        let yaml = "# yaml-language-server: $schema=https://h/s.json\nkind: X\nspec:\n  suspnd: true\n  suspend: maybe\n  port: http\n  extra: {a: 1}\n";
+        let cut = findings(Mode::Blocking, &schema, yaml);
+        assert_eq!(cut, findings(Mode::Background, &schema, yaml));
+        let all = cut.join("\n");
+        assert!(all.contains("did you mean `suspend`?"), "{all}");
+        assert!(all.contains("lacks the required key `interval` — How often to reconcile."), "{all}");
+        assert!(all.contains("lacks the required key `sourceRef` — Where the manifests come from."), "{all}");
+        assert!(all.contains("Stop reconciling."), "{all}");
+        assert_eq!(cut.len(), 4, "{all}");
     }
 }

@@ -155,9 +155,18 @@ fn first_key(doc: &Document, root: NodeId) -> TextRange {
 pub fn validate_doc(doc: &Document, root: NodeId, c: &Compiled, report_unknown: bool) -> Result<Vec<Finding>, String> {
     let instance = to_json(doc, root, 0);
     let validator = c.validator_for(&instance)?;
+    let mut errors = validator.iter_errors(&instance).peekable();
+    if errors.peek().is_none() {
+        return Ok(Vec::new());
+    }
+    let messages_root = c.messages_root(&instance);
+    let nav = match &messages_root {
+        Some(root) => navigate::Nav { url: &c.url, root, docs: &c.docs },
+        None => c.nav(),
+    };
     let mut out = Vec::new();
     let schema_name = c.url.rsplit('/').next().unwrap_or(&c.url);
-    for err in validator.iter_errors(&instance) {
+    for err in errors {
         if out.len() >= MAX_PER_DOC {
             break;
         }
@@ -167,7 +176,7 @@ pub fn validate_doc(doc: &Document, root: NodeId, c: &Compiled, report_unknown: 
             continue;
         }
         let where_ = display_path(&segs);
-        let desc = navigate::description(&navigate::schemas_at(c, &segs)).map(navigate::short);
+        let desc = navigate::description(&navigate::schemas_at(nav, &segs)).map(navigate::short);
         let tail = |m: String| match &desc {
             Some(d) => format!("{m} — {d} (schema {schema_name})"),
             None => format!("{m} (schema {schema_name})"),
@@ -175,7 +184,7 @@ pub fn validate_doc(doc: &Document, root: NodeId, c: &Compiled, report_unknown: 
         match err.kind() {
             jsonschema::error::ValidationErrorKind::AdditionalProperties { .. } if !report_unknown => {}
             jsonschema::error::ValidationErrorKind::AdditionalProperties { unexpected } => {
-                let allowed = allowed_keys(c, &segs);
+                let allowed = allowed_keys(nav, &segs);
                 for key in unexpected {
                     let Some((k, _)) = doc.entry(at.value, key) else { continue };
                     let hint =
@@ -194,7 +203,7 @@ pub fn validate_doc(doc: &Document, root: NodeId, c: &Compiled, report_unknown: 
                 let pdesc = {
                     let mut p = segs.clone();
                     p.push(Seg::Key(prop.to_string()));
-                    navigate::description(&navigate::schemas_at(c, &p)).map(navigate::short)
+                    navigate::description(&navigate::schemas_at(nav, &p)).map(navigate::short)
                 };
                 let m = format!("{place} lacks the required key `{prop}`");
                 out.push(finding(
@@ -246,7 +255,7 @@ fn shorten(msg: &str) -> String {
 }
 
 /// The keys the schema names at `path` (for "did you mean").
-pub fn allowed_keys(c: &Compiled, path: &[Seg]) -> Vec<String> {
+pub fn allowed_keys(c: navigate::Nav<'_>, path: &[Seg]) -> Vec<String> {
     let mut keys = Vec::new();
     for (s, _) in navigate::schemas_at(c, path) {
         if let Some(p) = s.get("properties").and_then(Value::as_object) {

@@ -301,8 +301,12 @@ impl Default for CheckOptions {
 ///
 /// Definitions in `text` itself count as known even when `index` does not hold them yet.
 pub fn check(text: &str, file: &Path, index: &RepoIndex, opts: &CheckOptions) -> Vec<Finding> {
-    let stream = tree::parse(text);
-    let local = facts::facts_from(&stream, text, file);
+    check_stream(text, &tree::parse(text), file, index, opts)
+}
+
+/// [`check`] with the text already parsed (by [`tree::parse`]).
+pub fn check_stream(text: &str, stream: &tree::Stream, file: &Path, index: &RepoIndex, opts: &CheckOptions) -> Vec<Finding> {
+    let local = facts::facts_from(stream, text, file);
     let known = Known::new(index, &local, file);
     let mut cx = Ctx { text, file, known: &known, opts, file_encrypted: local.encrypted, out: Vec::new() };
 
@@ -327,7 +331,7 @@ pub fn check(text: &str, file: &Path, index: &RepoIndex, opts: &CheckOptions) ->
         sources::check(&mut cx, &info);
     }
     if opts.check_references {
-        cx.out.extend(crate::flux::checks::check(&stream, text, file, &index.flux, &local.flux));
+        cx.out.extend(crate::flux::checks::check(stream, text, file, &index.flux, &local.flux));
     }
 
     let mut out = suppress::filter(text, cx.out);
