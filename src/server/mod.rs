@@ -978,10 +978,11 @@ impl Backend {
             .collect())
     }
 
-    /// How many background tasks (checks, reloads, plugin runs) are queued or running:
+    /// How many background tasks (checks, reloads, plugin runs, schema loads) are queued or running:
     /// zero once everything the server was told has been checked and published.
     async fn background_work(&self) -> RpcResult<BackgroundWork> {
-        Ok(BackgroundWork { tasks: self.busy.tasks() })
+        let loading: usize = lock(&self.state).schemas.values().map(|(s, _)| s.store.loading()).sum();
+        Ok(BackgroundWork { tasks: self.busy.tasks() + loading })
     }
 
     async fn template_source(&self, params: UriLineParams) -> RpcResult<Option<LineRef>> {

@@ -71,6 +71,13 @@ pub struct Opts {
     /// starting with the first (default: `$HOMELAB_LSP_PYTHON`; none: plugins stay off).
     #[arg(long)]
     pub python: Option<PathBuf>,
+    /// The schema store (`HOST/PATH`) every `https://` schema is read from, through a
+    /// `file://` mirror (default: the shared schemas, when they are there).
+    #[arg(long)]
+    pub schemas: Option<PathBuf>,
+    /// Run without schemas (offline, nothing cached).
+    #[arg(long)]
+    pub no_schemas: bool,
     /// Repos to fuzz (copied first; default: the shared corpora and wild repos).
     pub repos: Vec<PathBuf>,
 }
@@ -136,8 +143,12 @@ impl Figures {
     }
 }
 
+fn shared_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared")
+}
+
 fn default_repos() -> Vec<PathBuf> {
-    let shared = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared");
+    let shared = shared_dir();
     let mut out = Vec::new();
     for dir in ["corpora", "corpora-wild"] {
         let Ok(entries) = std::fs::read_dir(shared.join(dir)) else { continue };
@@ -184,8 +195,17 @@ fn main() {
     let mut figures = Figures::default();
     let hang_ms = opts.hang_ms.unwrap_or(if opts.ci { 10_000 } else { 2_000 });
     let python = opts.python.clone().or_else(|| std::env::var_os("HOMELAB_LSP_PYTHON").filter(|p| !p.is_empty()).map(PathBuf::from));
-    let cfg = session::Config { server, hang: Duration::from_millis(hang_ms), actions, cli: !opts.no_cli, python };
+    let schemas = if opts.no_schemas {
+        None
+    } else {
+        opts.schemas.clone().or_else(|| Some(shared_dir().join("schemas")).filter(|d| d.is_dir())).and_then(|d| d.canonicalize().ok())
+    };
+    let cfg = session::Config { server, hang: Duration::from_millis(hang_ms), actions, cli: !opts.no_cli, python, schemas };
     eprintln!("homelab-fuzz: seed {}, {} repos, {} actions per round, server {}", opts.seed, repos.len(), actions, cfg.server.display());
+    match &cfg.schemas {
+        Some(s) => eprintln!("homelab-fuzz: schemas read from {}", s.display()),
+        None => eprintln!("homelab-fuzz: schemas off"),
+    }
     match &cfg.python {
         Some(p) => eprintln!("homelab-fuzz: plugins run with {} (every second visit of a repo)", p.display()),
         None => eprintln!("homelab-fuzz: plugins off (no --python or $HOMELAB_LSP_PYTHON)"),

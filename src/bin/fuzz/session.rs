@@ -19,6 +19,10 @@ pub struct Config {
     /// The Python the plugin rounds run the repos' makejinja plugins with (none: every
     /// round runs with plugins off).
     pub python: Option<PathBuf>,
+    /// A schema store laid out as `HOST/PATH` that every `https://` schema is read from
+    /// (a `file://` mirror, so schema validation, hover and completion are fuzzed too and
+    /// nothing is fetched); none: schemas are off (offline, no cache).
+    pub schemas: Option<PathBuf>,
 }
 
 /// Answers that may show the secret: they show generated files (or edits to them).
@@ -152,7 +156,15 @@ impl<'a> Fuzzer<'a> {
     /// The editor settings of the round's servers (initialization options and the answer to
     /// `workspace/configuration`).
     fn settings(&self) -> Value {
-        json!({"plugins": {"run": if self.plugins { "always" } else { "never" }}})
+        let plugins = json!({"run": if self.plugins { "always" } else { "never" }});
+        let schemas = match &self.cfg.schemas {
+            Some(store) => json!({
+                "mirrors": {"https://": schema_mirror(store)},
+                "cacheDir": self.state_dir.path().join("schemas"),
+            }),
+            None => json!({"offline": true, "cacheDir": self.state_dir.path().join("schemas")}),
+        };
+        json!({"plugins": plugins, "schemas": schemas})
     }
 
     fn violation(&mut self, what: String) {
@@ -1028,14 +1040,13 @@ impl<'a> Fuzzer<'a> {
         let out = std::env::temp_dir().join(format!("homelab-fuzz-cli-{}.out", std::process::id()));
         let file = std::fs::File::create(&out).ok()?;
         let err = file.try_clone().ok()?;
-        let mut child = std::process::Command::new(&self.cfg.server)
-            .args(args)
-            .current_dir(self.repo.root())
-            .stdin(std::process::Stdio::null())
-            .stdout(file)
-            .stderr(err)
-            .spawn()
-            .ok()?;
+        let mut command = std::process::Command::new(&self.cfg.server);
+        command.env("HOMELAB_LSP_SCHEMA_CACHE", self.state_dir.path().join("schemas"));
+        if let Some(store) = &self.cfg.schemas {
+            command.env("HOMELAB_LSP_SCHEMA_MIRROR", format!("https://={}", schema_mirror(store)));
+        }
+        let mut child =
+            command.args(args).current_dir(self.repo.root()).stdin(std::process::Stdio::null()).stdout(file).stderr(err).spawn().ok()?;
         self.figures.cli_runs += 1;
         let end = Instant::now() + CLI_TIMEOUT;
         let status = loop {
@@ -1072,7 +1083,9 @@ impl<'a> Fuzzer<'a> {
     fn cli_runs(&mut self) {
         let out = std::env::temp_dir().join(format!("homelab-fuzz-render-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&out);
-        let check = self.cli(&["check", "--plugins", "emulate"]);
+        let offline = if self.cfg.schemas.is_some() { None } else { Some("--offline") };
+        let check_args: Vec<&str> = ["check", "--plugins", "emulate"].into_iter().chain(offline).collect();
+        let check = self.cli(&check_args);
         if self.repo.config.is_some() {
             let o = out.to_string_lossy().into_owned();
             let render = self.cli(&["render", "--plugins", "emulate", "-o", &o]);
@@ -1084,6 +1097,11 @@ impl<'a> Fuzzer<'a> {
         }
         let _ = std::fs::remove_dir_all(&out);
     }
+}
+
+/// The `file://` URL of a `HOST/PATH` schema store, as a mirror of `https://`.
+fn schema_mirror(store: &Path) -> String {
+    format!("file://{}/", store.display())
 }
 
 /// Diagnostics as comparable strings (range, severity, code, message), sorted.
