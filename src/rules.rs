@@ -45,6 +45,12 @@ pub const RULES: &[Rule] = &[
     rule("render-error", Error, "", "The template fails to render with the current data."),
     rule("invalid-yaml", Error, "", "The rendered output (or a plain YAML file) is not valid YAML."),
     rule(
+        "yaml-too-large",
+        Info,
+        "",
+        "A YAML text over 4 MB (a vendored bundle, say): it is not read into a tree, so none of the YAML, reference or schema checks look at it.",
+    ),
+    rule(
         "schema-violation",
         Error,
         "warning for a key the schema does not list: the API server drops unknown fields",

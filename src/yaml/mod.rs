@@ -306,6 +306,23 @@ pub fn check(text: &str, file: &Path, index: &RepoIndex, opts: &CheckOptions) ->
 
 /// [`check`] with the text already parsed (by [`tree::parse`]).
 pub fn check_stream(text: &str, stream: &tree::Stream, file: &Path, index: &RepoIndex, opts: &CheckOptions) -> Vec<Finding> {
+    if text.len() > tree::MAX_TREE_BYTES {
+        // Said once, on the first line, so an unchecked file is never mistaken for a clean one.
+        let first_line = text.find('\n').unwrap_or(text.len()).min(200);
+        let end = (0..=first_line).rev().find(|&i| text.is_char_boundary(i)).unwrap_or(0);
+        return vec![Finding {
+            code: "yaml-too-large",
+            severity: Severity::Info,
+            range: TextRange::new(0, end),
+            message: format!(
+                "not checked: {:.1} MB of YAML is over the {} MB that the YAML, reference and schema checks read",
+                text.len() as f64 / (1024.0 * 1024.0),
+                tree::MAX_TREE_BYTES >> 20
+            ),
+            related: Vec::new(),
+            fixes: Vec::new(),
+        }];
+    }
     let local = facts::facts_from(stream, text, file);
     let known = Known::new(index, &local, file);
     let mut cx = Ctx { text, file, known: &known, opts, file_encrypted: local.encrypted, out: Vec::new() };

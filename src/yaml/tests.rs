@@ -5,7 +5,7 @@ use std::time::Instant;
 
 use super::testutil::*;
 use super::tree::{parse, NodeKind, ScalarStyle};
-use super::{check, facts, mask_template, CheckOptions, RepoIndex, Severity};
+use super::{check, facts, mask_template, CheckOptions, RepoIndex, Severity, TextRange};
 
 #[test]
 fn tree_positions_styles_tags_and_aliases() {
@@ -271,4 +271,11 @@ fn a_text_over_the_tree_limit_is_left_unread() {
     let stream = crate::yaml::tree::parse(&big);
     assert!(stream.docs.is_empty() && stream.errors.is_empty());
     assert_eq!(crate::yaml::tree::parse("a: b\n").docs.len(), 1);
+    // …and `check` says so, on the first line, instead of passing it as clean.
+    let file = std::path::Path::new("/r/bundle.yaml");
+    let findings = check(&big, file, &Default::default(), &CheckOptions::default());
+    assert_eq!(findings.len(), 1, "{findings:?}");
+    assert_eq!((findings[0].code, findings[0].severity, findings[0].range), ("yaml-too-large", Severity::Info, TextRange::new(0, 4)));
+    assert!(findings[0].message.contains("4.0 MB") && findings[0].message.contains("over the 4 MB"), "{}", findings[0].message);
+    assert!(check("a: b\n", file, &Default::default(), &CheckOptions::default()).is_empty());
 }

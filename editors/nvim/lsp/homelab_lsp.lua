@@ -45,7 +45,7 @@ return {
         -- the server's default. Codes:
         -- template-syntax, undefined-variable, unknown-filter,
         -- unknown-function, missing-include, render-error,
-        -- invalid-yaml, schema-violation, schema-mismatch, schema-error,
+        -- invalid-yaml, yaml-too-large, schema-violation, schema-mismatch, schema-error,
         -- missing-parent-refs, unknown-gateway,
         -- tailscale-ingress-class, plaintext-secret,
         -- inline-credential, committed-secret, unknown-secret-ref,

@@ -16,6 +16,7 @@ export const RULE_CODES = [
   'missing-include',
   'render-error',
   'invalid-yaml',
+  'yaml-too-large',
   'schema-violation',
   'schema-mismatch',
   'schema-error',
