@@ -199,3 +199,32 @@ fn expand_selection_in_a_template_starts_at_the_tag() {
         "{texts:#?}"
     );
 }
+
+#[test]
+fn hover_in_a_data_file_answers_while_it_does_not_load() {
+    let data = "cluster_name: home\nnetwork:\n  gateway: 10.0.0.1\n";
+    let f = Fixture::project(
+        &[
+            fixture_file("/config.yaml", data).as_str(),
+            fixture_file("/bootstrap/templates/kubernetes/apps/gw.yaml.j2", "gateway: #{ network.gateway }#\n").as_str(),
+        ]
+        .concat(),
+    );
+    let p = f.path("config.yaml");
+    let mut c = f.start();
+    // Half-typed: a new key above with an unclosed flow sequence. The lines below moved, so
+    // the loaded data's positions no longer match the text.
+    let broken = format!("dns: [1.1.1.1\nextra_key: 1\n{data}");
+    c.did_open(&p, &broken);
+    c.wait_diagnostics(&uri(&p), |d| d.iter().any(|x| x["code"] == "data-error"));
+    let md = c.hover_text(&p, pos_of(&broken, "gateway", 2));
+    assert!(md.starts_with("`network.gateway`"), "{md}");
+    assert!(md.contains("10.0.0.1") && md.contains("Used 1 time in templates"), "{md}");
+    assert!(md.contains("does not load as it is now"), "{md}");
+    // Fixed again: the same hover, without the note.
+    let fixed = format!("extra_key: 1\n{data}");
+    c.did_change_full(&p, 2, &fixed);
+    c.wait_diagnostics(&uri(&p), |d| !d.iter().any(|x| x["code"] == "data-error"));
+    let md = c.hover_text(&p, pos_of(&fixed, "gateway", 2));
+    assert!(md.starts_with("`network.gateway`") && !md.contains("does not load"), "{md}");
+}

@@ -42,11 +42,21 @@ pub fn hover(analysis: &Analysis, path: &Path, offset: usize, index: Option<&cra
         }
         FileRole::Data { file } => {
             let text = pa.text(path)?;
-            let (key_path, range) = data_path_at(pa.data(), &text, file as u32, offset)?;
+            // While the file does not load (half-typed), the data is its last version that
+            // did: read the key from the text as it is, not from the data's old positions.
+            let current = pa.project.data_files.get(file).is_some_and(|d| d.error.is_none() && d.text.as_deref() == Some(&*text));
+            let (key_path, range) = if current {
+                data_path_at(pa.data(), &text, file as u32, offset)?
+            } else {
+                super::navigation::data_path_in_text(&text, offset)?
+            };
             let value = lookup(pa.renderer().context(), &key_path);
             let uses = super::references::template_uses(pa, &key_path).len();
             let mut md = format!("`{}`\n\n```yaml\n{}\n```", key_path.join("."), value_as_yaml(&key_path, &value, show, 30));
             md.push_str(&format!("\n\nUsed {uses} time{} in templates.", if uses == 1 { "" } else { "s" }));
+            if !current && matches!(crate::workspace::data::load_data_text(path, &text, 0), Some(Err(_))) {
+                md.push_str("\n\n*The file does not load as it is now: the value is from its last version that did.*");
+            }
             Some(HoverResult { markdown: md, range: Some(range) })
         }
         FileRole::Other => {

@@ -85,6 +85,27 @@ pub fn data_path_at(root: &DataNode, text: &str, file: u32, offset: usize) -> Op
     walk(root, text, file, offset, &mut path).map(|r| (path, r))
 }
 
+/// The key path at `offset` read from `text` itself with the error-tolerant structure, for a
+/// data file whose loaded data came from another text (it does not load as it is now, and
+/// the data's positions are those of its last version that did).
+pub fn data_path_in_text(text: &str, offset: usize) -> Option<(Vec<String>, Range<usize>)> {
+    use crate::yaml::structure::{CursorAt, PathSegment};
+    let cx = crate::yaml::structure::cursor_context(text, offset)?;
+    let key_span = match cx.at {
+        CursorAt::Key { key_span, .. } | CursorAt::Value { key_span: Some(key_span), .. } => key_span,
+        _ => return None,
+    };
+    let path = cx
+        .path
+        .into_iter()
+        .map(|s| match s {
+            PathSegment::Key(k) => k,
+            PathSegment::Index(i) => i.to_string(),
+        })
+        .collect();
+    Some((path, key_span.start..key_span.end))
+}
+
 /// The output file of a template (for "open generated file").
 pub fn generated_file(pa: &ProjectAnalysis, template: &Path) -> Option<PathBuf> {
     pa.project.inventory.by_source(template).map(|e| e.output.clone())
