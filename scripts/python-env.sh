@@ -9,9 +9,12 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 VENV="${HOMELAB_LSP_PYVENV:-$(pwd)/.cache/python-venv}"
 PYTHON="${PYTHON:-python3}"
-REQS=(-r bench/makejinja/requirements.txt pydantic==2.12.5)
+# pydantic: the bridge tests' fixture plugin; passlib: christfriedbalizou--homelab's plugin
+# (so the fuzzer's plugin rounds run a wild repo's plugin to the end, not to an ImportError).
+EXTRA=(pydantic==2.12.5 passlib==1.7.4)
+REQS=(-r bench/makejinja/requirements.txt "${EXTRA[@]}")
 STAMP="$VENV/.requirements"
-want="$(cat bench/makejinja/requirements.txt; echo pydantic==2.12.5)"
+want="$(cat bench/makejinja/requirements.txt; printf '%s\n' "${EXTRA[@]}")"
 if [[ ! -x "$VENV/bin/python" ]] || [[ "$(cat "$STAMP" 2>/dev/null)" != "$want" ]]; then
   echo "python-env: installing makejinja and plugin dependencies into $VENV" >&2
   mkdir -p "$(dirname "$VENV")"
@@ -19,5 +22,5 @@ if [[ ! -x "$VENV/bin/python" ]] || [[ "$(cat "$STAMP" 2>/dev/null)" != "$want" 
   "$VENV/bin/pip" install --quiet --disable-pip-version-check "${REQS[@]}" >&2
   printf '%s' "$want" >"$STAMP"
 fi
-"$VENV/bin/python" -c 'import makejinja, pydantic' >&2
+"$VENV/bin/python" -c 'import makejinja, pydantic, passlib' >&2
 echo "$VENV/bin/python"
