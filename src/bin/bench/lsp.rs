@@ -2,9 +2,11 @@
 //! every message on arrival and answers the server's own requests
 //! (`window/workDoneProgress/create`, `client/registerCapability`, `workspace/configuration`).
 
+pub use crate::framing::read_frame;
+use crate::framing::write_frame;
 use serde_json::{json, Value};
 use std::collections::VecDeque;
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{BufReader, Read};
 use std::path::Path;
 use std::process::{Child, ChildStdin, Command, Stdio};
 use std::sync::mpsc::{channel, Receiver, RecvTimeoutError};
@@ -43,40 +45,6 @@ pub struct Client {
     pub spawned: Instant,
     /// Server requests answered by the reader thread.
     pub server_requests: Arc<Mutex<Vec<String>>>,
-}
-
-fn write_frame(w: &mut impl Write, v: &Value) -> std::io::Result<()> {
-    let body = serde_json::to_vec(v)?;
-    write!(w, "Content-Length: {}\r\n\r\n", body.len())?;
-    w.write_all(&body)?;
-    w.flush()
-}
-
-/// Reads one framed message; `None` at end of stream.
-pub fn read_frame(r: &mut impl BufRead) -> std::io::Result<Option<Value>> {
-    let mut len: Option<usize> = None;
-    let mut line = String::new();
-    loop {
-        line.clear();
-        if r.read_line(&mut line)? == 0 {
-            return Ok(None);
-        }
-        let l = line.trim_end();
-        if l.is_empty() {
-            if len.is_some() {
-                break;
-            }
-            continue;
-        }
-        if let Some((k, v)) = l.split_once(':') {
-            if k.eq_ignore_ascii_case("content-length") {
-                len = v.trim().parse().ok();
-            }
-        }
-    }
-    let mut body = vec![0u8; len.unwrap_or(0)];
-    r.read_exact(&mut body)?;
-    serde_json::from_slice(&body).map(Some).map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidData, e))
 }
 
 impl Client {
@@ -339,17 +307,6 @@ pub fn position(text: &str, offset: usize) -> (u32, u32) {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn frames_round_trip() {
-        let mut buf = Vec::new();
-        write_frame(&mut buf, &json!({"a": 1})).unwrap();
-        write_frame(&mut buf, &json!({"b": "é"})).unwrap();
-        let mut r = std::io::Cursor::new(buf);
-        assert_eq!(read_frame(&mut r).unwrap(), Some(json!({"a": 1})));
-        assert_eq!(read_frame(&mut r).unwrap(), Some(json!({"b": "é"})));
-        assert_eq!(read_frame(&mut r).unwrap(), None);
-    }
 
     #[test]
     fn positions_count_utf16() {

@@ -39,6 +39,8 @@ macro_rules! bail {
 mod bridge;
 #[path = "../common/copy_tree.rs"]
 mod copy_tree;
+#[path = "../common/framing.rs"]
+mod framing;
 mod gen;
 mod lsp;
 mod measure;

@@ -3,8 +3,9 @@
 //! requests as it reads them), and a stderr thread that counts secret sightings across chunk boundaries
 //! (so nothing the server ever writes escapes the scan, however long the run).
 
+use crate::framing::{read_frame, write_frame};
 use serde_json::{json, Value};
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{BufReader, Read};
 use std::path::Path;
 use std::process::{Child, ChildStdin, Command, Stdio};
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -27,39 +28,6 @@ pub struct Server {
     pub stderr_secret_hits: Arc<AtomicUsize>,
     stderr_tail: Arc<Mutex<Vec<u8>>>,
     pub closed: bool,
-}
-
-fn write_frame(w: &mut impl Write, v: &Value) -> std::io::Result<()> {
-    let body = serde_json::to_vec(v)?;
-    write!(w, "Content-Length: {}\r\n\r\n", body.len())?;
-    w.write_all(&body)?;
-    w.flush()
-}
-
-fn read_frame(r: &mut impl BufRead) -> Option<Value> {
-    let mut len: Option<usize> = None;
-    let mut line = String::new();
-    loop {
-        line.clear();
-        if r.read_line(&mut line).ok()? == 0 {
-            return None;
-        }
-        let l = line.trim_end();
-        if l.is_empty() {
-            if len.is_some() {
-                break;
-            }
-            continue;
-        }
-        if let Some((k, v)) = l.split_once(':') {
-            if k.eq_ignore_ascii_case("content-length") {
-                len = v.trim().parse().ok();
-            }
-        }
-    }
-    let mut body = vec![0u8; len?];
-    r.read_exact(&mut body).ok()?;
-    serde_json::from_slice(&body).ok()
 }
 
 /// Counts occurrences of `needle` in a stream read in chunks.
@@ -107,7 +75,7 @@ impl Server {
         let (tx, rx) = channel();
         std::thread::spawn(move || {
             let mut r = BufReader::with_capacity(1 << 16, stdout);
-            while let Some(v) = read_frame(&mut r) {
+            while let Ok(Some(v)) = read_frame(&mut r) {
                 if tx.send(Event::Msg(Instant::now(), v)).is_err() {
                     return;
                 }

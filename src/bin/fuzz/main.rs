@@ -23,6 +23,8 @@
 mod client;
 #[path = "../common/copy_tree.rs"]
 mod copy_tree;
+#[path = "../common/framing.rs"]
+mod framing;
 mod mutate;
 mod repo;
 mod rng;
