@@ -1091,7 +1091,9 @@ fn document_symbols_of_data_and_templates() {
 
     let t = "bootstrap/templates/app.yaml.j2";
     let syms = c.ok("textDocument/documentSymbol", json!({"textDocument": {"uri": uri(&f.path(t))}}));
-    assert_eq!(tree(&syms), vec!["set greeting = 'hi'", "if cluster_name{for n in nodes}"]);
+    // The template's literal YAML among its blocks: the loop's item, its value as written.
+    assert_eq!(tree(&syms), vec!["set greeting = 'hi'", "if cluster_name{for n in nodes{0}}"]);
+    assert_eq!(syms[1]["children"][0]["children"][0]["detail"], "#{ n.name }#");
     assert_eq!(syms[1]["detail"], "if");
     assert_eq!(range_tuple(&syms[1]["range"]), (1, 0, 5, 11));
     assert_eq!(range_tuple(&syms[1]["children"][0]["range"]), (2, 0, 4, 12));

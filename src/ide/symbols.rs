@@ -40,7 +40,18 @@ pub fn document_symbols(analysis: &Analysis, path: &Path) -> Vec<Symbol> {
             None if is_yaml(path) => yaml_symbols(&text, analysis.settings.show_secrets),
             None => Vec::new(),
         },
-        FileRole::Template { .. } => template_symbols(&text, pa.syntax()),
+        FileRole::Template { name, .. } => {
+            let blocks = template_symbols(&text, pa.syntax());
+            let output_name = match &pa.project.config.jinja_suffix {
+                Some(suffix) => name.strip_suffix(suffix.as_str()).unwrap_or(&name),
+                None => &name,
+            };
+            if is_yaml(Path::new(output_name)) {
+                with_template_keys(blocks, &text, pa.syntax(), analysis.settings.show_secrets)
+            } else {
+                blocks
+            }
+        }
         FileRole::Generated { .. } | FileRole::Other if is_yaml(path) => yaml_symbols(&text, analysis.settings.show_secrets),
         _ => Vec::new(),
     }
@@ -233,6 +244,82 @@ fn template_symbols(src: &str, syntax: &crate::template::TemplateSyntax) -> Vec<
     nest(flat)
 }
 
+/// A YAML template's outline: its literal keys (the template read as YAML with every tag
+/// blanked, as yaml-language-server users see plain YAML) with its blocks and `set`s among
+/// them, each where its range falls. A key's detail is its value as written, tags included
+/// (`#{ cluster.domain }#`), masked as plain YAML's are.
+fn with_template_keys(blocks: Vec<Symbol>, text: &str, syntax: &crate::template::TemplateSyntax, show_secrets: bool) -> Vec<Symbol> {
+    let yaml = super::template_as_yaml(text, &lex(text, syntax));
+    let mut keys = yaml_symbols(&yaml, show_secrets);
+    written_details(&mut keys, text, show_secrets);
+    let mut flat = Vec::new();
+    flatten(blocks, &mut flat);
+    // Outer blocks first, so an inner one lands inside its outer one.
+    flat.sort_by(|a, b| a.range.start.cmp(&b.range.start).then(b.range.end.cmp(&a.range.end)));
+    for block in flat {
+        place(text, &mut keys, block);
+    }
+    keys
+}
+
+/// Puts a block into the key tree: under the deepest entry whose value it starts in (that
+/// entry's range grows to the block's end: a `#% endif %#` after the last value line belongs
+/// to it), taking in the entries of that level it wholly contains.
+fn place(text: &str, level: &mut Vec<Symbol>, mut block: Symbol) {
+    let start = block.range.start;
+    let column = |at: usize| at - text[..at].rfind('\n').map_or(0, |i| i + 1);
+    // Inside a key's value only when indented deeper than the key (tree-sitter counts a
+    // comment line after the value into it, and a blanked tag line is one).
+    let belongs = |s: &Symbol| {
+        s.selection.end <= start
+            && start < s.range.end
+            && (matches!(s.kind, SymbolKind::Block | SymbolKind::Document) || column(start) > column(s.selection.start))
+    };
+    if let Some(parent) = level.iter_mut().find(|s| belongs(s)) {
+        parent.range.end = parent.range.end.max(block.range.end);
+        place(text, &mut parent.children, block);
+        return;
+    }
+    let inside = |s: &Symbol| block.range.start <= s.range.start && s.range.end <= block.range.end;
+    let (taken, kept): (Vec<Symbol>, Vec<Symbol>) = std::mem::take(level).into_iter().partition(|s| inside(s));
+    block.children.extend(taken);
+    block.children.sort_by_key(|s| s.range.start);
+    *level = kept;
+    let at = level.iter().position(|s| s.range.start >= start).unwrap_or(level.len());
+    level.insert(at, block);
+}
+
+/// Details from the template's own text where the blanked one lost a tag: the rest of the
+/// key's line after the colon (an item's after its dash; short), unless it was masked.
+fn written_details(symbols: &mut [Symbol], text: &str, show_secrets: bool) {
+    for s in symbols.iter_mut() {
+        written_details(&mut s.children, text, show_secrets);
+        if s.kind != SymbolKind::Key || !s.children.is_empty() || s.detail.as_deref() == Some(secrets::MASK) {
+            continue;
+        }
+        let line_end = text[s.selection.end.min(text.len())..].find('\n').map_or(text.len(), |i| s.selection.end + i);
+        let Some(rest) = text.get(s.selection.end..line_end) else { continue };
+        // A key's value follows its colon, an item's its dash.
+        let item = text.get(s.selection.clone()) == Some("-");
+        let value = if item { Some(rest.trim()) } else { rest.trim_start().strip_prefix(':').map(str::trim) };
+        let Some(value) = value else { continue };
+        if value.is_empty() || !value.contains('#') || s.detail.as_deref() == Some(value) {
+            continue;
+        }
+        let short: String = value.chars().take(60).collect();
+        let short = if short.len() < value.len() { format!("{short}…") } else { short };
+        s.detail = Some(if !show_secrets && secrets::looks_like_secret(&short) { secrets::MASK.to_string() } else { short });
+    }
+}
+
+fn flatten(symbols: Vec<Symbol>, out: &mut Vec<Symbol>) {
+    for mut s in symbols {
+        let children = std::mem::take(&mut s.children);
+        out.push(s);
+        flatten(children, out);
+    }
+}
+
 /// Turns flat, possibly nested ranges into a tree.
 fn nest(mut flat: Vec<Symbol>) -> Vec<Symbol> {
     flat.sort_by(|a, b| a.range.start.cmp(&b.range.start).then(b.range.end.cmp(&a.range.end)));
@@ -341,6 +428,57 @@ mod tests {
             for f in yaml_folds(text) {
                 assert!(f.start <= f.end && f.end <= text.len(), "{f:?} in {text:?}");
             }
+        }
+    }
+
+    /// `name(detail)[children]`, for comparing trees.
+    fn shape(symbols: &[Symbol]) -> String {
+        symbols
+            .iter()
+            .map(|s| {
+                let d = s.detail.as_deref().map(|d| format!("={d}")).unwrap_or_default();
+                let c = if s.children.is_empty() { String::new() } else { format!("[{}]", shape(&s.children)) };
+                format!("{}{d}{c}", s.name)
+            })
+            .collect::<Vec<_>>()
+            .join(" ")
+    }
+
+    #[test]
+    fn a_yaml_template_outlines_its_keys_with_its_blocks_among_them() {
+        let tpl = "---\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: echo\n  namespace: #{ ns }#\ndata:\n  TZ: Etc/UTC\n  #% if cilium %#\n  MODE: native\n  HOST: echo.#{ domain }#\n  #% endif %#\n#% for n in nodes %#\n# #{ n }#\n#% endfor %#\n";
+        let syntax = crate::template::TemplateSyntax::hash_style();
+        let symbols = with_template_keys(template_symbols(tpl, &syntax), tpl, &syntax, false);
+        assert_eq!(
+            shape(&symbols),
+            "apiVersion=v1 kind=ConfigMap metadata=2 keys[name=echo namespace=#{ ns }#] data=3 keys[TZ=Etc/UTC if cilium=if[MODE=native HOST=echo.#{ domain }#]] for n in nodes=for"
+        );
+        assert_well_formed(&symbols, tpl);
+        // Half-typed and odd templates: blocks across documents, unclosed tags, multi-byte text.
+        for tpl in [
+            "#% if a %#\n---\nk: 1\n---\nj: 2\n#% endif %#\n",
+            "a:\n  b: [é\n  #% for x in y %#\n  - #{ x\n#% endfor %#\nc: 😀\u{2028}#{\n",
+            "- a: 1\n  #% if b %#\n  c: 2\nd: 3\n  #% endif %#\n",
+            "#% raw %#\nk: v\n#% endraw %#\n#% macro m() %#x: 1#% endmacro %#",
+        ] {
+            assert_well_formed(&with_template_keys(template_symbols(tpl, &syntax), tpl, &syntax, false), tpl);
+        }
+    }
+
+    /// Ranges on the text's character boundaries, each selection inside its range, each
+    /// child inside its parent (clients reject or misdraw the rest).
+    fn assert_well_formed(symbols: &[Symbol], text: &str) {
+        let mut stack: Vec<(&Symbol, Option<&Symbol>)> = symbols.iter().map(|s| (s, None)).collect();
+        while let Some((s, parent)) = stack.pop() {
+            for r in [&s.range, &s.selection] {
+                assert!(r.start <= r.end && r.end <= text.len(), "{r:?} in {text:?}");
+                assert!(text.is_char_boundary(r.start) && text.is_char_boundary(r.end), "{r:?} in {text:?}");
+            }
+            assert!(s.range.start <= s.selection.start && s.selection.end <= s.range.end, "{s:?}");
+            if let Some(p) = parent {
+                assert!(p.range.start <= s.range.start && s.range.end <= p.range.end, "{s:?} outside {p:?}");
+            }
+            stack.extend(s.children.iter().map(|c| (c, Some(s))));
         }
     }
 
