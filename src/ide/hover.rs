@@ -44,18 +44,26 @@ pub fn hover(analysis: &Analysis, path: &Path, offset: usize, index: Option<&cra
             let text = pa.text(path)?;
             // While the file does not load (half-typed), the data is its last version that
             // did: read the key from the text as it is, not from the data's old positions.
-            let current = pa.project.data_files.get(file).is_some_and(|d| d.error.is_none() && d.text.as_deref() == Some(&*text));
+            let df = pa.project.data_files.get(file)?;
+            let current = df.error.is_none() && df.text.as_deref() == Some(&*text);
             let (key_path, range) = if current {
                 data_path_at(pa.data(), &text, file as u32, offset)?
-            } else {
+            } else if is_yaml_file(path) {
                 super::navigation::data_path_in_text(&text, offset)?
+            } else {
+                // The tolerant structure reads YAML only; a wrong key is worse than none.
+                return None;
             };
             let value = lookup(pa.renderer().context(), &key_path);
             let uses = super::references::template_uses(pa, &key_path).len();
             let mut md = format!("`{}`\n\n```yaml\n{}\n```", key_path.join("."), value_as_yaml(&key_path, &value, show, 30));
             md.push_str(&format!("\n\nUsed {uses} time{} in templates.", if uses == 1 { "" } else { "s" }));
             if !current && matches!(crate::workspace::data::load_data_text(path, &text, 0), Some(Err(_))) {
-                md.push_str("\n\n*The file does not load as it is now: the value is from its last version that did.*");
+                md.push_str(if df.root.is_some() {
+                    "\n\n*The file does not load as it is now: the value is from its last version that did.*"
+                } else {
+                    "\n\n*The file does not load as it is now, nor did it when the project was loaded: its values are not known.*"
+                });
             }
             Some(HoverResult { markdown: md, range: Some(range) })
         }
@@ -71,6 +79,10 @@ pub fn hover(analysis: &Analysis, path: &Path, offset: usize, index: Option<&cra
         }
         _ => None,
     }
+}
+
+fn is_yaml_file(path: &Path) -> bool {
+    path.extension().is_some_and(|e| e == "yaml" || e == "yml")
 }
 
 /// The schema's word on the key at `offset` of a YAML text (`file`: where the text is, or

@@ -249,11 +249,19 @@ fn template_symbols(src: &str, syntax: &crate::template::TemplateSyntax) -> Vec<
 /// them, each where its range falls. A key's detail is its value as written, tags included
 /// (`#{ cluster.domain }#`), masked as plain YAML's are.
 fn with_template_keys(blocks: Vec<Symbol>, text: &str, syntax: &crate::template::TemplateSyntax, show_secrets: bool) -> Vec<Symbol> {
-    let yaml = super::template_as_yaml(text, &lex(text, syntax));
-    let mut keys = yaml_symbols(&yaml, show_secrets);
-    written_details(&mut keys, text, show_secrets);
     let mut flat = Vec::new();
     flatten(blocks, &mut flat);
+    if flat.len() > MAX_PLACED_BLOCKS {
+        return nest(flat);
+    }
+    let tokens = lex(text, syntax);
+    let tags: Vec<Range<usize>> = tokens.iter().filter(|t| t.is_tag()).map(|t| t.span.clone()).collect();
+    let yaml = super::template_as_yaml(text, &tokens);
+    let mut keys = yaml_symbols(&yaml, show_secrets);
+    // The outline read the blanked text, where a blanked multi-byte character is a space a
+    // byte: its ranges may end inside one of the template's characters.
+    on_char_boundaries(&mut keys, text);
+    written_details(&mut keys, text, &tags, show_secrets);
     // Outer blocks first, so an inner one lands inside its outer one.
     flat.sort_by(|a, b| a.range.start.cmp(&b.range.start).then(b.range.end.cmp(&a.range.end)));
     for block in flat {
@@ -262,50 +270,78 @@ fn with_template_keys(blocks: Vec<Symbol>, text: &str, syntax: &crate::template:
     keys
 }
 
+/// Most blocks merged into a template's key outline; a template with more (generated, not
+/// written by hand) keeps the outline of its blocks alone.
+const MAX_PLACED_BLOCKS: usize = 1_000;
+
+fn on_char_boundaries(symbols: &mut [Symbol], text: &str) {
+    let floor = |mut i: usize| {
+        i = i.min(text.len());
+        while !text.is_char_boundary(i) {
+            i -= 1;
+        }
+        i
+    };
+    let ceil = |mut i: usize| {
+        i = i.min(text.len());
+        while !text.is_char_boundary(i) {
+            i += 1;
+        }
+        i
+    };
+    for s in symbols {
+        s.range = floor(s.range.start)..ceil(s.range.end);
+        s.selection = floor(s.selection.start).max(s.range.start)..ceil(s.selection.end).min(s.range.end);
+        s.selection.end = s.selection.end.max(s.selection.start);
+        on_char_boundaries(&mut s.children, text);
+    }
+}
+
 /// Puts a block into the key tree: under the deepest entry whose value it starts in (that
 /// entry's range grows to the block's end: a `#% endif %#` after the last value line belongs
-/// to it), taking in the entries of that level it wholly contains.
+/// to it), taking in the run of entries of that level it wholly contains. Each level is
+/// sorted by start, so both are found by binary search.
 fn place(text: &str, level: &mut Vec<Symbol>, mut block: Symbol) {
     let start = block.range.start;
-    let column = |at: usize| at - text[..at].rfind('\n').map_or(0, |i| i + 1);
+    let column = |at: usize| at - text.get(..at).and_then(|t| t.rfind('\n')).map_or(0, |i| i + 1);
     // Inside a key's value only when indented deeper than the key (tree-sitter counts a
     // comment line after the value into it, and a blanked tag line is one).
-    let belongs = |s: &Symbol| {
-        s.selection.end <= start
-            && start < s.range.end
-            && (matches!(s.kind, SymbolKind::Block | SymbolKind::Document) || column(start) > column(s.selection.start))
-    };
-    if let Some(parent) = level.iter_mut().find(|s| belongs(s)) {
-        parent.range.end = parent.range.end.max(block.range.end);
-        place(text, &mut parent.children, block);
-        return;
+    let before = level.partition_point(|s| s.range.start <= start);
+    if let Some(parent) = before.checked_sub(1).map(|i| &mut level[i]) {
+        let belongs = parent.selection.end <= start
+            && start < parent.range.end
+            && (matches!(parent.kind, SymbolKind::Block | SymbolKind::Document) || column(start) > column(parent.selection.start));
+        if belongs {
+            parent.range.end = parent.range.end.max(block.range.end);
+            place(text, &mut parent.children, block);
+            return;
+        }
     }
-    let inside = |s: &Symbol| block.range.start <= s.range.start && s.range.end <= block.range.end;
-    let (taken, kept): (Vec<Symbol>, Vec<Symbol>) = std::mem::take(level).into_iter().partition(|s| inside(s));
-    block.children.extend(taken);
-    block.children.sort_by_key(|s| s.range.start);
-    *level = kept;
-    let at = level.iter().position(|s| s.range.start >= start).unwrap_or(level.len());
-    level.insert(at, block);
+    let from = level.partition_point(|s| s.range.start < start);
+    let run = level[from..].iter().take_while(|s| s.range.end <= block.range.end).count();
+    block.children.extend(level.drain(from..from + run));
+    level.insert(from, block);
 }
 
 /// Details from the template's own text where the blanked one lost a tag: the rest of the
-/// key's line after the colon (an item's after its dash; short), unless it was masked.
-fn written_details(symbols: &mut [Symbol], text: &str, show_secrets: bool) {
+/// key's line after the colon (an item's after its dash; short), when a tag stands there.
+fn written_details(symbols: &mut [Symbol], text: &str, tags: &[Range<usize>], show_secrets: bool) {
     for s in symbols.iter_mut() {
-        written_details(&mut s.children, text, show_secrets);
+        written_details(&mut s.children, text, tags, show_secrets);
         if s.kind != SymbolKind::Key || !s.children.is_empty() || s.detail.as_deref() == Some(secrets::MASK) {
             continue;
         }
-        let line_end = text[s.selection.end.min(text.len())..].find('\n').map_or(text.len(), |i| s.selection.end + i);
-        let Some(rest) = text.get(s.selection.end..line_end) else { continue };
+        let Some(after) = text.get(s.selection.end..) else { continue };
+        let line_end = s.selection.end + after.find('\n').unwrap_or(after.len());
+        // A `#` of a YAML comment is no reason: only a template tag on the value's line.
+        if !tags.iter().any(|t| t.start < line_end && s.selection.end < t.end) {
+            continue;
+        }
+        let rest = &text[s.selection.end..line_end];
         // A key's value follows its colon, an item's its dash.
         let item = text.get(s.selection.clone()) == Some("-");
         let value = if item { Some(rest.trim()) } else { rest.trim_start().strip_prefix(':').map(str::trim) };
-        let Some(value) = value else { continue };
-        if value.is_empty() || !value.contains('#') || s.detail.as_deref() == Some(value) {
-            continue;
-        }
+        let Some(value) = value.filter(|v| !v.is_empty()) else { continue };
         let short: String = value.chars().take(60).collect();
         let short = if short.len() < value.len() { format!("{short}…") } else { short };
         s.detail = Some(if !show_secrets && secrets::looks_like_secret(&short) { secrets::MASK.to_string() } else { short });
@@ -454,12 +490,22 @@ mod tests {
             "apiVersion=v1 kind=ConfigMap metadata=2 keys[name=echo namespace=#{ ns }#] data=3 keys[TZ=Etc/UTC if cilium=if[MODE=native HOST=echo.#{ domain }#]] for n in nodes=for"
         );
         assert_well_formed(&symbols, tpl);
+        // A YAML comment is not a tag: the plain detail stays.
+        let commented = "image: ghcr.io/a/b:1.2 # renovate: datasource=docker\n";
+        let symbols = with_template_keys(Vec::new(), commented, &syntax, false);
+        assert_eq!(shape(&symbols), "image=ghcr.io/a/b:1.2");
+        // Generated templates with thousands of blocks keep the blocks' outline.
+        let many = "#% if a %#\nk: 1\n#% endif %#\n".repeat(MAX_PLACED_BLOCKS + 1);
+        let symbols = with_template_keys(template_symbols(&many, &syntax), &many, &syntax, false);
+        assert_eq!(symbols.len(), MAX_PLACED_BLOCKS + 1);
+        assert!(symbols.iter().all(|s| s.kind == SymbolKind::Block && s.children.is_empty()));
         // Half-typed and odd templates: blocks across documents, unclosed tags, multi-byte text.
         for tpl in [
             "#% if a %#\n---\nk: 1\n---\nj: 2\n#% endif %#\n",
             "a:\n  b: [é\n  #% for x in y %#\n  - #{ x\n#% endfor %#\nc: 😀\u{2028}#{\n",
             "- a: 1\n  #% if b %#\n  c: 2\nd: 3\n  #% endif %#\n",
             "#% raw %#\nk: v\n#% endraw %#\n#% macro m() %#x: 1#% endmacro %#",
+            "name: é#{ \"😀\" }#é\n#{ \"😀😀\" }#: x\n- #{ \"é\" }#\n",
         ] {
             assert_well_formed(&with_template_keys(template_symbols(tpl, &syntax), tpl, &syntax, false), tpl);
         }
