@@ -33,7 +33,7 @@ impl Worker {
         // A plugin that iterates a set of strings yields another order in every Python
         // process (hash randomisation): without a fixed seed a restart could change the
         // previews and diagnostics of unchanged files. The user's own seed stays.
-        if std::env::var_os("PYTHONHASHSEED").is_none() {
+        if std::env::var_os("PYTHONHASHSEED").is_none_or(|s| s.is_empty()) {
             command.env("PYTHONHASHSEED", "0");
         }
         let mut child = command

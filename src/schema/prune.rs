@@ -5,10 +5,11 @@
 //! a key the instance has, so the entries of keys no instance at that place has are
 //! dropped, and the walk goes on below the kept ones with the values found there. Every
 //! other keyword is kept as it is (whole, below it too) unless it is a place where a
-//! subschema applies to a part of the instance that is known: the combinators and
-//! conditionals (same instance), `items`/`prefixItems`/`additionalItems`/`contains`
+//! subschema applies to a part of the instance that is known: `allOf`/`anyOf`/`oneOf` and
+//! `if`/`then`/`else` (same instance), `items`/`prefixItems`/`additionalItems`/`contains`
 //! (the array's elements), `additionalProperties` (every value of the instance, a
-//! superset of the ones it applies to: keeping more is always safe). Only schemas without
+//! superset of the ones it applies to: keeping more is always safe). `not` stays whole:
+//! its error message prints its schema, and messages must not change. Only schemas without
 //! any `$ref` are cut ([`cuttable`]): a JSON pointer into `properties` could name a dropped
 //! entry, and remote documents are compiled whole anyway.
 
@@ -85,7 +86,8 @@ fn cut(t: &Tape, schema: NodeId, instances: &[&Value], depth: usize, dropped: Dr
             "allOf" | "anyOf" | "oneOf" if t.is_array(v) => {
                 Value::Array(t.elements(v).map(|s| cut(t, s, instances, depth + 1, dropped)).collect())
             }
-            "not" | "if" | "then" | "else" if t.is_object(v) => cut(t, v, instances, depth + 1, dropped),
+            // Not `not`: its error prints its schema, which must read as the whole one's.
+            "if" | "then" | "else" if t.is_object(v) => cut(t, v, instances, depth + 1, dropped),
             "items" | "additionalItems" | "contains" | "unevaluatedItems" if t.is_object(v) => {
                 cut(t, v, &elements(instances, 0), depth + 1, dropped)
             }

@@ -184,7 +184,10 @@ pub struct Store {
     mode: Mode,
     entries: Mutex<HashMap<String, Arc<OnceLock<Entry>>>>,
     queued: Mutex<HashSet<String>>,
-    worker: Mutex<Option<std::sync::mpsc::Sender<String>>>,
+    /// Bumped by [`Store::clear`]: a background load queued before it installs nothing (it
+    /// read through the old settings) and does not count in [`Store::loading`] any more.
+    generation: AtomicU64,
+    worker: Mutex<Option<std::sync::mpsc::Sender<(String, u64)>>>,
     on_ready: Mutex<Option<Callback>>,
 }
 
@@ -195,6 +198,7 @@ impl Store {
             mode,
             entries: Mutex::new(HashMap::new()),
             queued: Mutex::new(HashSet::new()),
+            generation: AtomicU64::new(0),
             worker: Mutex::new(None),
             on_ready: Mutex::new(None),
         })
@@ -231,8 +235,11 @@ impl Store {
 
     /// Forgets everything (settings changed: other mirrors, cache, offline).
     pub fn clear(&self) {
-        lock(&self.entries).clear();
-        lock(&self.queued).clear();
+        let mut entries = lock(&self.entries);
+        let mut queued = lock(&self.queued);
+        self.generation.fetch_add(1, Ordering::SeqCst);
+        entries.clear();
+        queued.clear();
     }
 
     /// Schemas queued or being loaded in the background (part of the server's idle signal).
@@ -254,38 +261,63 @@ impl Store {
     }
 
     fn enqueue(self: &Arc<Self>, url: &str) {
-        if !lock(&self.queued).insert(url.to_string()) {
-            return;
-        }
+        let generation = {
+            let mut queued = lock(&self.queued);
+            if !queued.insert(url.to_string()) {
+                return;
+            }
+            self.generation.load(Ordering::SeqCst)
+        };
         let mut worker = lock(&self.worker);
         if worker.is_none() {
-            let (tx, rx) = std::sync::mpsc::channel::<String>();
+            let (tx, rx) = std::sync::mpsc::channel::<(String, u64)>();
             let weak = Arc::downgrade(self);
             let spawned = std::thread::Builder::new().name("schema-fetch".into()).spawn(move || {
-                while let Ok(url) = rx.recv() {
+                while let Ok((url, generation)) = rx.recv() {
                     let Some(store) = weak.upgrade() else { break };
-                    let entry = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| load(&store.source, &url, Mode::Background)))
-                        .unwrap_or_else(|_| Entry::Broken("internal error while loading the schema".into()));
-                    // No schema (404) or none to be had: nothing to re-check.
-                    let changes = matches!(entry, Entry::Ready(_) | Entry::Broken(_));
-                    let _ = store.cell(&url).set(entry);
-                    // The callback first: it queues the re-check, and only then does this
-                    // load stop counting in `loading`, so the server is never seen idle
-                    // between the two.
-                    let cb = lock(&store.on_ready).clone();
-                    if let (Some(cb), true) = (cb, changes) {
-                        cb(&url);
-                    }
-                    lock(&store.queued).remove(&url);
+                    store.load_in_background(&url, generation);
                 }
             });
             if spawned.is_err() {
+                // Nothing will load it: it must not count as loading forever.
+                lock(&self.queued).remove(url);
                 return;
             }
             *worker = Some(tx);
         }
         if let Some(tx) = worker.as_ref() {
-            let _ = tx.send(url.to_string());
+            let _ = tx.send((url.to_string(), generation));
+        }
+    }
+
+    /// One load of the worker. Neither a panic in the load nor one in the callback ends the
+    /// worker (every later schema would stay pending) or leaves the URL counted as loading.
+    fn load_in_background(&self, url: &str, generation: u64) {
+        let current = || self.generation.load(Ordering::SeqCst) == generation;
+        if !current() {
+            return;
+        }
+        let entry = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| load(&self.source, url, Mode::Background)))
+            .unwrap_or_else(|_| Entry::Broken("internal error while loading the schema".into()));
+        // No schema (404) or none to be had: nothing to re-check.
+        let changes = matches!(entry, Entry::Ready(_) | Entry::Broken(_));
+        // The cell is taken under the lock `clear` holds, so a load of the old settings
+        // never lands in the new map (at worst in a cell `clear` already dropped).
+        let cell = {
+            let mut entries = lock(&self.entries);
+            current().then(|| entries.entry(url.to_string()).or_default().clone())
+        };
+        let Some(cell) = cell else { return };
+        let _ = cell.set(entry);
+        // The callback first: it queues the re-check, and only then does this load stop
+        // counting in `loading`, so the server is never seen idle between the two.
+        let cb = lock(&self.on_ready).clone();
+        if let (Some(cb), true) = (cb, changes) {
+            let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| cb(url)));
+        }
+        let mut queued = lock(&self.queued);
+        if current() {
+            queued.remove(url);
         }
     }
 }
@@ -504,6 +536,62 @@ mod tests {
         out.findings.iter().map(|f| format!("{:?} {:?} {}", f.range, f.severity, f.message)).collect()
     }
 
+    /// Answers its n-th call once the test has released n calls.
+    #[derive(Default)]
+    struct Gated {
+        calls: std::sync::atomic::AtomicUsize,
+        released: std::sync::atomic::AtomicUsize,
+    }
+
+    impl Source for Gated {
+        fn get(&self, _url: &str) -> Result<Fetched, String> {
+            let n = self.calls.fetch_add(1, Ordering::SeqCst) + 1;
+            while self.released.load(Ordering::SeqCst) < n {
+                std::thread::sleep(std::time::Duration::from_millis(1));
+            }
+            Ok(Fetched::Body(br#"{"type": "object"}"#.to_vec()))
+        }
+    }
+
+    fn wait_for(what: &str, mut done: impl FnMut() -> bool) {
+        let end = std::time::Instant::now() + std::time::Duration::from_secs(20);
+        while !done() {
+            assert!(std::time::Instant::now() < end, "timed out waiting for {what}");
+            std::thread::sleep(std::time::Duration::from_millis(2));
+        }
+    }
+
+    /// The server's idle signal counts background loads: a load begun before `clear` (other
+    /// settings) neither installs its result nor ends the count of the load after it, and a
+    /// panicking callback neither kills the worker nor leaves a URL counted forever.
+    #[test]
+    fn background_loads_are_counted_until_they_land() {
+        let source = Arc::new(Gated::default());
+        let store = Store::new(source.clone(), Mode::Background);
+        assert!(matches!(store.get("https://h/a.json"), Entry::Pending));
+        assert_eq!(store.loading(), 1);
+        wait_for("the first load to start", || source.calls.load(Ordering::SeqCst) == 1);
+        store.clear();
+        assert_eq!(store.loading(), 0);
+        assert!(matches!(store.get("https://h/a.json"), Entry::Pending));
+        // The load from before `clear` ends; the one after it is in flight, still counted.
+        source.released.store(1, Ordering::SeqCst);
+        wait_for("the second load to start", || source.calls.load(Ordering::SeqCst) == 2);
+        assert_eq!(store.loading(), 1, "the load from before `clear` ended the count of the one after it");
+        assert!(matches!(store.get("https://h/a.json"), Entry::Pending), "the old load installed its result");
+        source.released.store(2, Ordering::SeqCst);
+        wait_for("idle", || store.loading() == 0);
+        assert!(matches!(store.get("https://h/a.json"), Entry::Ready(_)));
+
+        store.set_on_ready(|_| panic!("a callback that fails"));
+        source.released.store(usize::MAX, Ordering::SeqCst);
+        assert!(matches!(store.get("https://h/b.json"), Entry::Pending));
+        wait_for("idle after a failing callback", || store.loading() == 0);
+        assert!(matches!(store.get("https://h/c.json"), Entry::Pending));
+        wait_for("idle again", || store.loading() == 0);
+        assert!(matches!(store.get("https://h/c.json"), Entry::Ready(_)), "the worker survives the callback");
+    }
+
     /// `check` keeps a reference-free schema as a tape and cuts it per document; the server
     /// parses it whole. Both must say the same, descriptions and "did you mean" included.
     #[test]
@@ -522,13 +610,14 @@ mod tests {
                         "sourceRef": {"description": "Where the manifests come from.", "type": "object"},
                         "suspend": {"type": "boolean", "description": "Stop reconciling."},
                         "port": {"x-kubernetes-int-or-string": true, "type": "integer"},
-                        "extra": {"x-kubernetes-preserve-unknown-fields": true, "additionalProperties": false, "type": "object"}
+                        "extra": {"x-kubernetes-preserve-unknown-fields": true, "additionalProperties": false, "type": "object"},
+                        "mode": {"not": {"required": ["a"], "properties": {"a": {}, "b": {"type": "string"}}}}
                     }
                 },
                 "status": {"type": "object", "properties": {"ready": {"type": "boolean"}}}
             }
         });
-        let yaml = "# yaml-language-server: $schema=https://h/s.json\nkind: X\nspec:\n  suspnd: true\n  suspend: maybe\n  port: http\n  extra: {a: 1}\n";
+        let yaml = "# yaml-language-server: $schema=https://h/s.json\nkind: X\nspec:\n  suspnd: true\n  suspend: maybe\n  port: http\n  extra: {a: 1}\n  mode: {a: 1}\n";
         let cut = findings(Mode::Blocking, &schema, yaml);
         assert_eq!(cut, findings(Mode::Background, &schema, yaml));
         let all = cut.join("\n");
@@ -536,6 +625,8 @@ mod tests {
         assert!(all.contains("lacks the required key `interval` — How often to reconcile."), "{all}");
         assert!(all.contains("lacks the required key `sourceRef` — Where the manifests come from."), "{all}");
         assert!(all.contains("Stop reconciling."), "{all}");
-        assert_eq!(cut.len(), 4, "{all}");
+        // `not` prints its schema: the whole one, `b` included.
+        assert!(all.contains(r#""b":{"type":"string"}"#), "{all}");
+        assert_eq!(cut.len(), 5, "{all}");
     }
 }

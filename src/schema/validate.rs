@@ -167,7 +167,10 @@ pub fn validate_doc(doc: &Document, root: NodeId, c: &Compiled, report_unknown: 
     let mut out = Vec::new();
     let schema_name = c.url.rsplit('/').next().unwrap_or(&c.url);
     for err in errors {
-        if out.len() >= MAX_PER_DOC {
+        // The validator's error order follows its internal choices (which differ between a
+        // whole and a cut schema): keep the first findings by position, read from a few times
+        // more than are kept.
+        if out.len() >= MAX_PER_DOC * 8 {
             break;
         }
         let segs = pointer_segments(err.instance_path().as_str());
@@ -226,8 +229,9 @@ pub fn validate_doc(doc: &Document, root: NodeId, c: &Compiled, report_unknown: 
             }
         }
     }
-    out.sort_by_key(|f| f.range);
+    out.sort_by(|a, b| (a.range, &a.message).cmp(&(b.range, &b.message)));
     out.dedup_by(|a, b| a.range == b.range && a.message == b.message);
+    out.truncate(MAX_PER_DOC);
     Ok(out)
 }
 

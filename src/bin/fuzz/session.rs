@@ -158,7 +158,10 @@ impl<'a> Fuzzer<'a> {
     fn settings(&self) -> Value {
         let plugins = json!({"run": if self.plugins { "always" } else { "never" }});
         let schemas = match &self.cfg.schemas {
+            // Offline still reads `file://` mirrors; an `http://` modeline must not wait on a
+            // network that may answer slowly.
             Some(store) => json!({
+                "offline": true,
                 "mirrors": {"https://": schema_mirror(store)},
                 "cacheDir": self.state_dir.path().join("schemas"),
             }),
@@ -1083,9 +1086,7 @@ impl<'a> Fuzzer<'a> {
     fn cli_runs(&mut self) {
         let out = std::env::temp_dir().join(format!("homelab-fuzz-render-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&out);
-        let offline = if self.cfg.schemas.is_some() { None } else { Some("--offline") };
-        let check_args: Vec<&str> = ["check", "--plugins", "emulate"].into_iter().chain(offline).collect();
-        let check = self.cli(&check_args);
+        let check = self.cli(&["check", "--plugins", "emulate", "--offline"]);
         if self.repo.config.is_some() {
             let o = out.to_string_lossy().into_owned();
             let render = self.cli(&["render", "--plugins", "emulate", "-o", &o]);
