@@ -21,10 +21,8 @@
 
 local uv = vim.uv or vim.loop
 
-local function out(line)
-  io.stdout:write(line .. '\n')
-  io.stdout:flush()
-end
+local h = dofile(vim.fs.joinpath(vim.fs.dirname(vim.fn.fnamemodify(arg[0], ':p')), 'harness.lua'))
+local out, check, finish = h.out, h.check, h.finish
 
 local function env_ms(name, default)
   return tonumber(vim.env[name] or '') or default
@@ -36,44 +34,13 @@ local REQUEST_MS = env_ms('HOMELAB_TEST_REQUEST_MS', 10000)
 local DIAGNOSTIC_MS = env_ms('HOMELAB_TEST_DIAGNOSTIC_MS', 20000)
 local CLIENT_NAME = 'homelab_lsp'
 
-local passed, failed = 0, 0
-local failures = {}
-
-local function finish(code)
-  out(string.format('%d passed, %d failed', passed, failed))
-  -- Stop the server politely, then leave with the right status.
-  for _, c in ipairs(vim.lsp.get_clients({ name = CLIENT_NAME })) do
-    pcall(function()
-      c:stop()
-    end)
-  end
-  vim.wait(3000, function()
-    return #vim.lsp.get_clients({ name = CLIENT_NAME }) == 0
-  end, 50)
-  os.exit(code)
-end
+h.client_name = CLIENT_NAME
 
 local function usage_error(msg)
   out('ERROR: ' .. msg)
   out('usage: nvim --headless -u NONE -i NONE -l run.lua REPO HOMELAB_LSP [TEMPLATE]')
-  failed = failed + 1
+  h.failed = h.failed + 1
   finish(2)
-end
-
---- Runs one check. `fn` returns nothing (or a note) on success and raises an
---- error with a message on failure.
-local function check(name, fn)
-  local ok, res = pcall(fn)
-  if ok then
-    passed = passed + 1
-    out('PASS ' .. name .. ((type(res) == 'string' and res ~= '') and (': ' .. res) or ''))
-  else
-    failed = failed + 1
-    local msg = tostring(res):gsub('^[^:]*run%.lua:%d+: ', '')
-    failures[#failures + 1] = name
-    out('FAIL ' .. name .. ': ' .. msg)
-  end
-  return ok
 end
 
 local function fail(fmt, ...)
@@ -980,8 +947,8 @@ if not attached then
   out('')
   out('The client never attached; every later check failed for that reason.')
 end
-if failed > 0 then
+if h.failed > 0 then
   out('')
-  out('Failed: ' .. table.concat(failures, '; '))
+  out('Failed: ' .. table.concat(h.failures, '; '))
 end
-finish(failed > 0 and 1 or 0)
+finish(h.failed > 0 and 1 or 0)

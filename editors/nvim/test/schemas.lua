@@ -15,43 +15,14 @@ local TEMPLATE = 'bootstrap/templates/kubernetes/flux/ks.yaml.j2'
 local CLIENT_NAME = 'homelab_lsp'
 local WAIT_MS = tonumber(vim.env.HOMELAB_TEST_DIAGNOSTIC_MS or '') or 30000
 
-local passed, failed = 0, 0
-
-local function out(line)
-  io.stdout:write(line .. '\n')
-  io.stdout:flush()
-end
-
-local function finish(code)
-  out(string.format('%d passed, %d failed', passed, failed))
-  for _, c in ipairs(vim.lsp.get_clients({ name = CLIENT_NAME })) do
-    pcall(function()
-      c:stop()
-    end)
-  end
-  vim.wait(3000, function()
-    return #vim.lsp.get_clients({ name = CLIENT_NAME }) == 0
-  end, 50)
-  os.exit(code)
-end
-
-local function check(name, fn)
-  local ok, res = pcall(fn)
-  if ok then
-    passed = passed + 1
-    out('PASS ' .. name .. ((type(res) == 'string' and res ~= '') and (': ' .. res) or ''))
-  else
-    failed = failed + 1
-    out('FAIL ' .. name .. ': ' .. tostring(res):gsub('^[^:]*schemas%.lua:%d+: ', ''))
-  end
-  return ok
-end
+local h = dofile(vim.fs.joinpath(vim.fs.dirname(vim.fn.fnamemodify(arg[0], ':p')), 'harness.lua'))
+h.client_name = CLIENT_NAME
 
 local repo, server = arg[1], arg[2]
 if not repo or not server or vim.fn.executable(server) == 0 then
-  out('usage: nvim --headless -u NONE -i NONE -l schemas.lua REPO HOMELAB_LSP')
-  failed = 1
-  finish(2)
+  h.out('usage: nvim --headless -u NONE -i NONE -l schemas.lua REPO HOMELAB_LSP')
+  h.failed = 1
+  h.finish(2)
 end
 repo = vim.fn.fnamemodify(repo, ':p'):gsub('/$', '')
 server = vim.fn.exepath(server)
@@ -77,7 +48,7 @@ local function line_of(pattern)
 end
 
 local client
-check('the server attaches to the template', function()
+h.check('the server attaches to the template', function()
   local ok = vim.wait(20000, function()
     client = vim.lsp.get_clients({ bufnr = buf, name = CLIENT_NAME })[1]
     return client ~= nil and client.initialized
@@ -88,10 +59,10 @@ check('the server attaches to the template', function()
   return 'filetype ' .. vim.bo[buf].filetype
 end)
 if not client then
-  finish(1)
+  h.finish(1)
 end
 
-check('a schema violation in the template, on its template line', function()
+h.check('a schema violation in the template, on its template line', function()
   local prune_line = line_of('^%s*prune:')
   local found
   local ok = vim.wait(WAIT_MS, function()
@@ -122,7 +93,7 @@ check('a schema violation in the template, on its template line', function()
   return found.message
 end)
 
-check('hover shows the schema description of the key', function()
+h.check('hover shows the schema description of the key', function()
   local line, text = line_of('^%s*interval:')
   local col = text:find('interval', 1, true) + 1
   local results = vim.lsp.buf_request_sync(buf, 'textDocument/hover', {
@@ -144,4 +115,4 @@ check('hover shows the schema description of the key', function()
   return (value:gsub('\n.*', ''))
 end)
 
-finish(failed == 0 and 0 or 1)
+h.finish(h.failed == 0 and 0 or 1)
