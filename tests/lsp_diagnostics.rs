@@ -538,3 +538,48 @@ fn non_ascii_text_inside_tags_does_not_crash_requests() {
     c.wait_diagnostics(&uri(&p), |_| true);
     assert!(c.is_alive());
 }
+
+/// Found by the long fuzz run (seed 2030, round 57): the `data-missing` notice named the key
+/// files the templates call for as the last project load read them, an editor's unsaved
+/// template text included, while a template edit does not load the project again. After a
+/// template edit then a data edit, the notice differed from a fresh server's on the same
+/// state. It reads the templates from disk now.
+#[test]
+fn the_key_file_notice_does_not_depend_on_unsaved_template_edits() {
+    let f = Fixture::new(
+        r##"
+        //- /makejinja.toml
+        [makejinja]
+        inputs = ["./templates"]
+        output = "./"
+        data = ["./cluster.yaml"]
+        jinja_suffix = ".j2"
+        loaders = ["plugin:Plugin"]
+
+        [makejinja.delimiter]
+        block_start = "#%"
+        block_end = "%#"
+        comment_start = "#|"
+        comment_end = "#|"
+        variable_start = "#{"
+        variable_end = "}#"
+        //- /cluster.yaml
+        domain: example.com
+        //- /templates/kubernetes/sops.yaml.j2
+        key: #{ age_key('public') }#
+        "##,
+    );
+    let config = f.path("makejinja.toml");
+    let notice = |d: &[Value]| d.iter().any(|x| x["code"] == "data-missing" && x["message"].as_str().unwrap_or("").starts_with("age.key"));
+    let mut c = f.start();
+    c.wait_diagnostics(&uri(&config), notice);
+    // The template stops calling the function in the editor (unsaved), then the data changes
+    // in the editor, which loads the project again.
+    let template = f.path("templates/kubernetes/sops.yaml.j2");
+    c.did_open(&template, "key: #{ age_key('public') }#\n");
+    c.did_change_full(&template, 2, "key: none\n");
+    c.did_open(&f.path("cluster.yaml"), "domain: example.org\n");
+    c.wait_quiet(std::time::Duration::from_millis(1500));
+    let diags = c.latest_diagnostics(&uri(&config));
+    assert!(notice(&diags), "the notice follows the file on disk, as a fresh server's does: {diags:?}");
+}

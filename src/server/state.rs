@@ -260,6 +260,10 @@ impl Vfs for OverlayVfs {
             None => crate::workspace::vfs::read_text_file(path),
         }
     }
+
+    fn is_overlaid(&self, path: &Path) -> bool {
+        self.docs.contains_key(path)
+    }
 }
 
 #[cfg(test)]

@@ -202,7 +202,7 @@ impl Project {
                 sources.insert(path.clone(), text);
             }
         }
-        let missing_key_files = missing_key_files(&plugin, &sources);
+        let missing_key_files = missing_key_files(&plugin, &sources, vfs);
         let mut project = Project {
             config,
             data_files,
@@ -572,14 +572,23 @@ fn read_source(vfs: &dyn Vfs, path: &Path) -> SourceText {
     vfs.read_text(path).map(Arc::<str>::from).map_err(|e| e.to_string())
 }
 
-fn missing_key_files(plugin: &PluginSetup, sources: &HashMap<PathBuf, SourceText>) -> Vec<String> {
+/// The absent key files that templates call for. A template's text is read from disk here
+/// even while an editor holds another: the server loads a project again when data or the
+/// config change, not when a template does, so an unsaved template text would make the
+/// notice depend on which edits happened to come before the last load.
+fn missing_key_files(plugin: &PluginSetup, sources: &HashMap<PathBuf, SourceText>, vfs: &dyn Vfs) -> Vec<String> {
     if plugin.flavor.is_none() {
         return Vec::new();
     }
+    let on_disk: HashMap<&PathBuf, SourceText> = sources
+        .keys()
+        .filter(|p| vfs.is_overlaid(p))
+        .map(|p| (p, crate::workspace::vfs::read_text_file(p).map(Arc::<str>::from).map_err(|e| e.to_string())))
+        .collect();
     let mut out: Vec<String> = Vec::new();
     for (function, file) in fresh_clone::KEY_FILE_FUNCTIONS {
         let absent = plugin.inputs.files.get(*file).is_some_and(|r| r.is_err());
-        let called = || sources.values().any(|t| t.as_ref().is_ok_and(|t| t.contains(function)));
+        let called = || sources.iter().any(|(p, t)| on_disk.get(p).unwrap_or(t).as_ref().is_ok_and(|t| t.contains(function)));
         if absent && !out.iter().any(|f| f == file) && called() {
             out.push(file.to_string());
         }

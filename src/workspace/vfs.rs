@@ -11,6 +11,12 @@ pub trait Vfs: Send + Sync {
     /// The file's text: UTF-8 and at most [`MAX_FILE_BYTES`], else an `InvalidData` error
     /// that says what is wrong.
     fn read_text(&self, path: &Path) -> io::Result<String>;
+
+    /// Whether `read_text` gives something other than the file on disk for `path` (an
+    /// editor's unsaved text).
+    fn is_overlaid(&self, _path: &Path) -> bool {
+        false
+    }
 }
 
 /// The real file system.
