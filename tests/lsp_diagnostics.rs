@@ -546,29 +546,12 @@ fn non_ascii_text_inside_tags_does_not_crash_requests() {
 /// state. It reads the templates from disk now.
 #[test]
 fn the_key_file_notice_does_not_depend_on_unsaved_template_edits() {
-    let f = Fixture::new(
-        r##"
-        //- /makejinja.toml
-        [makejinja]
-        inputs = ["./templates"]
-        output = "./"
-        data = ["./cluster.yaml"]
-        jinja_suffix = ".j2"
-        loaders = ["plugin:Plugin"]
-
-        [makejinja.delimiter]
-        block_start = "#%"
-        block_end = "%#"
-        comment_start = "#|"
-        comment_end = "#|"
-        variable_start = "#{"
-        variable_end = "}#"
-        //- /cluster.yaml
-        domain: example.com
-        //- /templates/kubernetes/sops.yaml.j2
-        key: #{ age_key('public') }#
-        "##,
-    );
+    let f = Fixture::new(&format!(
+        "//- /makejinja.toml\n[makejinja]\ninputs = [\"./templates\"]\noutput = \"./\"\ndata = [\"./cluster.yaml\"]\n\
+         jinja_suffix = \".j2\"\nloaders = [\"plugin:Plugin\"]\n{}\
+         //- /cluster.yaml\ndomain: example.com\n//- /templates/kubernetes/sops.yaml.j2\nkey: #{{ age_key('public') }}#\n",
+        support::HASH_DELIMS
+    ));
     let config = f.path("makejinja.toml");
     let notice = |d: &[Value]| d.iter().any(|x| x["code"] == "data-missing" && x["message"].as_str().unwrap_or("").starts_with("age.key"));
     let mut c = f.start();

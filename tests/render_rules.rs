@@ -7,15 +7,6 @@ mod support;
 use homelab_lsp::workspace::{DiskVfs, Project};
 use support::*;
 
-const HASH_DELIMS: &str = r##"[makejinja.delimiter]
-block_start = "#%"
-block_end = "%#"
-comment_start = "#|"
-comment_end = "#|"
-variable_start = "#{"
-variable_end = "}#"
-"##;
-
 fn repo(fixture: &str) -> tempfile::TempDir {
     let tmp = tempfile::tempdir().unwrap();
     write_fixture(tmp.path(), fixture);

@@ -243,6 +243,16 @@ pub fn run_makejinja(python: &Path, root: &Path, out: &Path) -> (i32, String) {
     (o.status.code().unwrap_or(-1), String::from_utf8_lossy(&o.stderr).into_owned())
 }
 
+/// The cluster-template delimiters (`#% %#`, `#{ }#`, `#| #|`), as a `makejinja.toml` section.
+pub const HASH_DELIMS: &str = r##"[makejinja.delimiter]
+block_start = "#%"
+block_end = "%#"
+comment_start = "#|"
+comment_end = "#|"
+variable_start = "#{"
+variable_end = "}#"
+"##;
+
 /// A `makejinja.toml` fixture file: `./templates` into the root, `./config.yaml` as data,
 /// chainable undefined and the cluster-template `#{ }#` delimiters.
 pub const MAKEJINJA_TOML: &str = r##"//- /makejinja.toml
