@@ -71,9 +71,7 @@ pub fn pull(root: Option<&Path>, args: &SchemaArgs, plugins: &super::plugins::Pl
                     texts.push((e.output.clone(), r.text));
                 }
             }
-            crate::ide::FileRole::Other if file.extension().is_some_and(|e| e == "yaml" || e == "yml") => {
-                texts.push((file, text.to_string()))
-            }
+            crate::ide::FileRole::Other if crate::yaml::is_yaml_path(&file) => texts.push((file, text.to_string())),
             _ => {}
         }
     }

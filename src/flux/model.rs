@@ -136,10 +136,6 @@ pub fn is_remote(entry: &str) -> bool {
         || entry.contains("?version=")
 }
 
-fn is_yaml(p: &Path) -> bool {
-    p.extension().is_some_and(|e| e == "yaml" || e == "yml")
-}
-
 /// A generator `files:` entry: `key=path` or `path`.
 pub fn generator_path(entry: &str) -> &str {
     entry.split_once('=').map_or(entry, |(_, p)| p).trim()
@@ -182,7 +178,7 @@ impl Builder<'_> {
                 if !f.starts_with(dir) {
                     break;
                 }
-                if !is_yaml(f) {
+                if !crate::yaml::is_yaml_path(f) {
                     continue;
                 }
                 let governed = f

@@ -65,7 +65,7 @@ pub fn complete(analysis: &Analysis, path: &Path, offset: usize, index: Option<&
     let offset = offset.min(src.len());
     match pa.role(path) {
         FileRole::Template { .. } => {}
-        FileRole::Other if path.extension().is_some_and(|e| e == "yaml" || e == "yml") => {
+        FileRole::Other if crate::yaml::is_yaml_path(path) => {
             if let Some(items) = index.and_then(|i| super::flux::complete(pa, path, offset, i, analysis.settings.show_secrets)) {
                 return items;
             }

@@ -98,7 +98,7 @@ pub fn file_diagnostics(pa: &ProjectAnalysis, path: &Path, index: Option<&RepoIn
         FileRole::Generated { entry } => generated_diagnostics(pa, path, &text, entry),
         FileRole::Data { .. } | FileRole::Config => Vec::new(),
         FileRole::Other => {
-            let is_yaml = path.extension().is_some_and(|e| e == "yaml" || e == "yml");
+            let is_yaml = crate::yaml::is_yaml_path(path);
             if is_yaml {
                 // One parse for both: it is most of what checking a file costs.
                 let stream = yaml::tree::parse(&text);
@@ -408,7 +408,7 @@ fn template_diagnostics(
         Ok(r) if rendered => {
             let entry = pa.project.inventory.by_source(path);
             let output = entry.map(|e| e.output.clone()).unwrap_or_else(|| path.to_path_buf());
-            let is_yaml = output.extension().is_some_and(|e| e == "yaml" || e == "yml");
+            let is_yaml = crate::yaml::is_yaml_path(&output);
             let blank = crate::workspace::project::is_python_blank(&r.text);
             if is_yaml && !blank {
                 let map = r.line_map.unwrap_or_default();
@@ -497,7 +497,7 @@ fn literal_credentials(
     index: &RepoIndex,
 ) -> Vec<Diag> {
     let output = pa.project.inventory.by_source(path).map(|e| e.output.clone()).unwrap_or_else(|| path.to_path_buf());
-    if !output.extension().is_some_and(|e| e == "yaml" || e == "yml") {
+    if !crate::yaml::is_yaml_path(&output) {
         return Vec::new();
     }
     let masked = super::template_as_yaml(text, tokens);

@@ -24,7 +24,7 @@ fn as_flux_file(pa: &ProjectAnalysis, path: &Path) -> Option<(PathBuf, String)> 
             let out = entry.map(|e| e.output.clone()).unwrap_or_else(|| path.to_path_buf());
             Some((out, super::template_as_yaml(&text, &lex(&text, pa.syntax()))))
         }
-        FileRole::Other if path.extension().is_some_and(|e| e == "yaml" || e == "yml") => Some((path.to_path_buf(), text.to_string())),
+        FileRole::Other if crate::yaml::is_yaml_path(path) => Some((path.to_path_buf(), text.to_string())),
         _ => None,
     }
 }

@@ -48,7 +48,7 @@ pub fn hover(analysis: &Analysis, path: &Path, offset: usize, index: Option<&cra
             let current = df.error.is_none() && df.text.as_deref() == Some(&*text);
             let (key_path, range) = if current {
                 data_path_at(pa.data(), &text, file as u32, offset)?
-            } else if is_yaml_file(path) {
+            } else if crate::yaml::is_yaml_path(path) {
                 super::navigation::data_path_in_text(&text, offset)?
             } else {
                 // The tolerant structure reads YAML only; a wrong key is worse than none.
@@ -79,10 +79,6 @@ pub fn hover(analysis: &Analysis, path: &Path, offset: usize, index: Option<&cra
         }
         _ => None,
     }
-}
-
-fn is_yaml_file(path: &Path) -> bool {
-    path.extension().is_some_and(|e| e == "yaml" || e == "yml")
 }
 
 /// The schema's word on the key at `offset` of a YAML text (`file`: where the text is, or

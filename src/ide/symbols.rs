@@ -37,7 +37,7 @@ pub fn document_symbols(analysis: &Analysis, path: &Path) -> Vec<Symbol> {
         FileRole::Data { file } => match &pa.project.data_files[file].root {
             Some(root) => data_symbols(root, &text, file as u32),
             // Not loadable right now (a syntax error while typing): the tolerant outline.
-            None if is_yaml(path) => yaml_symbols(&text, analysis.settings.show_secrets),
+            None if crate::yaml::is_yaml_path(path) => yaml_symbols(&text, analysis.settings.show_secrets),
             None => Vec::new(),
         },
         FileRole::Template { name, .. } => {
@@ -46,19 +46,17 @@ pub fn document_symbols(analysis: &Analysis, path: &Path) -> Vec<Symbol> {
                 Some(suffix) => name.strip_suffix(suffix.as_str()).unwrap_or(&name),
                 None => &name,
             };
-            if is_yaml(Path::new(output_name)) {
+            if crate::yaml::is_yaml_path(Path::new(output_name)) {
                 with_template_keys(blocks, &text, pa.syntax(), analysis.settings.show_secrets)
             } else {
                 blocks
             }
         }
-        FileRole::Generated { .. } | FileRole::Other if is_yaml(path) => yaml_symbols(&text, analysis.settings.show_secrets),
+        FileRole::Generated { .. } | FileRole::Other if crate::yaml::is_yaml_path(path) => {
+            yaml_symbols(&text, analysis.settings.show_secrets)
+        }
         _ => Vec::new(),
     }
-}
-
-fn is_yaml(path: &Path) -> bool {
-    path.extension().is_some_and(|e| e == "yaml" || e == "yml")
 }
 
 /// Keys and items of hand-written or generated YAML, from the error-tolerant outline.
@@ -381,7 +379,7 @@ pub fn folding_ranges(analysis: &Analysis, path: &Path) -> Vec<Range<usize>> {
     let Some(text) = pa.text(path) else { return Vec::new() };
     match pa.role(path) {
         FileRole::Template { .. } => block_pairs(&text, pa.syntax()).into_iter().map(|(_, o, c, _)| o.start..c.start).collect(),
-        FileRole::Generated { .. } | FileRole::Other if is_yaml(path) => yaml_folds(&text),
+        FileRole::Generated { .. } | FileRole::Other if crate::yaml::is_yaml_path(path) => yaml_folds(&text),
         _ => Vec::new(),
     }
 }
@@ -414,7 +412,7 @@ pub fn selection_ranges(analysis: &Analysis, path: &Path, offset: usize) -> Vec<
             }
             String::from_utf8(yaml).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
         }
-        _ if is_yaml(path) => text.to_string(),
+        _ if crate::yaml::is_yaml_path(path) => text.to_string(),
         _ => return Vec::new(),
     };
     for r in crate::yaml::outline::selection_ranges(&yaml, offset) {

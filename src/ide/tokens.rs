@@ -37,7 +37,7 @@ pub fn semantic_tokens(analysis: &Analysis, path: &Path) -> Vec<(Range<usize>, T
             out.sort_by_key(|(r, _)| r.start);
             out
         }
-        FileRole::Other if path.extension().is_some_and(|e| e == "yaml" || e == "yml") => super::flux::tokens(&src),
+        FileRole::Other if crate::yaml::is_yaml_path(path) => super::flux::tokens(&src),
         _ => Vec::new(),
     }
 }

@@ -297,6 +297,11 @@ impl Default for CheckOptions {
     }
 }
 
+/// Whether a path names a YAML file (`.yaml` or `.yml`).
+pub fn is_yaml_path(path: &Path) -> bool {
+    path.extension().is_some_and(|e| e == "yaml" || e == "yml")
+}
+
 /// Checks one YAML text. Findings are sorted by position; suppressed ones are removed.
 ///
 /// Definitions in `text` itself count as known even when `index` does not hold them yet.
