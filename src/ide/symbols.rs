@@ -5,7 +5,7 @@ use super::{secrets, Analysis, FileRole};
 use crate::template::expr::include_target;
 use crate::template::syntax::{lex, tag_keyword, TokenKind};
 use crate::workspace::data::{DataNode, DataValue};
-use crate::yaml::outline::{outline, EntryKind, OutlineEntry};
+use crate::yaml::outline::{outline, outline_within, EntryKind, OutlineEntry};
 use std::ops::Range;
 use std::path::{Path, PathBuf};
 
@@ -63,6 +63,11 @@ pub fn document_symbols(analysis: &Analysis, path: &Path) -> Vec<Symbol> {
 /// Values shown as details are masked where a hover would mask them (unless the user opted
 /// in): a data file that does not load, or a plaintext Secret, holds real credentials.
 fn yaml_symbols(text: &str, show_secrets: bool) -> Vec<Symbol> {
+    outline_symbols(outline(text), show_secrets)
+}
+
+/// [`yaml_symbols`] of an outline already read.
+fn outline_symbols(entries: Vec<OutlineEntry>, show_secrets: bool) -> Vec<Symbol> {
     fn kind(e: &OutlineEntry) -> SymbolKind {
         match e.kind {
             EntryKind::Document => SymbolKind::Document,
@@ -102,7 +107,6 @@ fn yaml_symbols(text: &str, show_secrets: bool) -> Vec<Symbol> {
             children: e.children.into_iter().map(|c| entry(c, secret, show_secrets)).collect(),
         }
     }
-    let entries = outline(text);
     if !entries.iter().any(|e| e.kind == EntryKind::Document) {
         return document(entries, show_secrets);
     }
@@ -255,10 +259,9 @@ fn with_template_keys(blocks: Vec<Symbol>, text: &str, syntax: &crate::template:
     let tokens = lex(text, syntax);
     let tags: Vec<Range<usize>> = tokens.iter().filter(|t| t.is_tag()).map(|t| t.span.clone()).collect();
     let yaml = super::template_as_yaml(text, &tokens);
-    let mut keys = yaml_symbols(&yaml, show_secrets);
-    // The outline read the blanked text, where a blanked multi-byte character is a space a
-    // byte: its ranges may end inside one of the template's characters.
-    on_char_boundaries(&mut keys, text);
+    // The outline reads the blanked text, where a blanked multi-byte character is a space a
+    // byte: its ranges go onto the template's own character boundaries.
+    let mut keys = outline_symbols(outline_within(&yaml, text), show_secrets);
     written_details(&mut keys, text, &tags, show_secrets);
     // Outer blocks first, so an inner one lands inside its outer one.
     flat.sort_by(|a, b| a.range.start.cmp(&b.range.start).then(b.range.end.cmp(&a.range.end)));
@@ -271,29 +274,6 @@ fn with_template_keys(blocks: Vec<Symbol>, text: &str, syntax: &crate::template:
 /// Most blocks merged into a template's key outline; a template with more (generated, not
 /// written by hand) keeps the outline of its blocks alone.
 const MAX_PLACED_BLOCKS: usize = 1_000;
-
-fn on_char_boundaries(symbols: &mut [Symbol], text: &str) {
-    let floor = |mut i: usize| {
-        i = i.min(text.len());
-        while !text.is_char_boundary(i) {
-            i -= 1;
-        }
-        i
-    };
-    let ceil = |mut i: usize| {
-        i = i.min(text.len());
-        while !text.is_char_boundary(i) {
-            i += 1;
-        }
-        i
-    };
-    for s in symbols {
-        s.range = floor(s.range.start)..ceil(s.range.end);
-        s.selection = floor(s.selection.start).max(s.range.start)..ceil(s.selection.end).min(s.range.end);
-        s.selection.end = s.selection.end.max(s.selection.start);
-        on_char_boundaries(&mut s.children, text);
-    }
-}
 
 /// Puts a block into the key tree: under the deepest entry whose value it starts in (that
 /// entry's range grows to the block's end: a `#% endif %#` after the last value line belongs

@@ -39,7 +39,13 @@ pub struct OutlineEntry {
 /// The outline of every document of `text`. A single document's keys are the top level;
 /// several documents each get an entry.
 pub fn outline(text: &str) -> Vec<OutlineEntry> {
-    let mut entries = outline_of_repaired(text);
+    outline_within(text, text)
+}
+
+/// The outline of `parsed` with its ranges on the character boundaries of `text`, a text of
+/// the same length `parsed` was made from (a template with its tags blanked).
+pub fn outline_within(parsed: &str, text: &str) -> Vec<OutlineEntry> {
+    let mut entries = outline_of_repaired(parsed);
     on_boundaries(&mut entries, text);
     entries
 }
