@@ -21,10 +21,6 @@ pub struct Compiled {
     /// The whole schema compiled: at load time in the server (the worker pays once, each
     /// keystroke then only validates), on first need in `check` when kept as a tape.
     whole: OnceLock<Result<jsonschema::Validator, String>>,
-    /// Values of the root: what compiling it whole costs, in the unit of [`Self::cut_nodes`].
-    nodes: usize,
-    /// Values compiled so far in cut schemas of this one.
-    cut_nodes: AtomicU64,
 }
 
 /// A schema's root document.
@@ -36,7 +32,14 @@ enum Root {
     /// document validated against the schema cut to what it reaches ([`super::prune`]).
     /// Reading a 2 MB CRD schema into a `Value` for a few documents costs far more than
     /// compiling each document's few dozen nodes; it is parsed whole only when compiled whole.
-    Tape { tape: Tape, parsed: OnceLock<Arc<Value>> },
+    Tape {
+        tape: Tape,
+        parsed: OnceLock<Arc<Value>>,
+        /// Values of the tape: what compiling it whole costs, in the unit of `cut_values`.
+        values: u64,
+        /// Values compiled so far in cut schemas of this one.
+        cut_values: AtomicU64,
+    },
 }
 
 /// The validator for one document: the whole schema's, or one compiled for it alone.
@@ -60,7 +63,7 @@ impl Compiled {
     pub fn root(&self) -> &Value {
         match &self.root {
             Root::Parsed(v) => v,
-            Root::Tape { tape, parsed } => parsed.get_or_init(|| {
+            Root::Tape { tape, parsed, .. } => parsed.get_or_init(|| {
                 let mut v = tape.value(0);
                 adjust_kubernetes(&mut v, 0);
                 Arc::new(v)
@@ -78,7 +81,7 @@ impl Compiled {
     /// parse the whole schema; None: walk [`Compiled::nav`].
     pub fn messages_root(&self, instance: &Value) -> Option<Value> {
         match &self.root {
-            Root::Tape { tape, parsed } if parsed.get().is_none() => {
+            Root::Tape { tape, parsed, .. } if parsed.get().is_none() => {
                 let mut v = super::prune::for_messages(tape, instance);
                 adjust_kubernetes(&mut v, 0);
                 Some(v)
@@ -97,8 +100,8 @@ impl Compiled {
     /// 2 MB schema used by two documents never is). At most about twice the cheaper choice,
     /// and counted, not timed, so the same on every machine.
     pub fn validator_for(&self, instance: &Value) -> Result<DocValidator<'_>, String> {
-        if let Root::Tape { tape, .. } = &self.root {
-            if self.cut_nodes.load(Ordering::Relaxed) >= self.nodes as u64 {
+        if let Root::Tape { tape, values, cut_values, .. } = &self.root {
+            if cut_values.load(Ordering::Relaxed) >= *values {
                 if let Ok(v) = self.whole() {
                     return Ok(DocValidator::Whole(v));
                 }
@@ -107,7 +110,7 @@ impl Compiled {
             }
             let mut cut = super::prune::for_instance(tape, instance);
             adjust_kubernetes(&mut cut, 0);
-            self.cut_nodes.fetch_add(super::prune::values(&cut) as u64, Ordering::Relaxed);
+            cut_values.fetch_add(super::prune::values(&cut) as u64, Ordering::Relaxed);
             let built = build_plain(&self.url, &cut);
             if let Ok(v) = built {
                 return Ok(DocValidator::Cut(v));
@@ -373,11 +376,9 @@ fn load(source: &Arc<dyn Source>, url: &str, mode: Mode) -> Entry {
         if super::prune::cuttable(&tape) {
             return Entry::Ready(Arc::new(Compiled {
                 url: url.to_string(),
-                nodes: tape.values(),
-                root: Root::Tape { tape, parsed: OnceLock::new() },
+                root: Root::Tape { values: tape.values() as u64, tape, parsed: OnceLock::new(), cut_values: AtomicU64::new(0) },
                 docs: HashMap::new(),
                 whole: OnceLock::new(),
-                cut_nodes: AtomicU64::new(0),
             }));
         }
         tape.value(0)
@@ -411,14 +412,9 @@ fn load(source: &Arc<dyn Source>, url: &str, mode: Mode) -> Entry {
         .should_validate_formats(false)
         .build(&root);
     match built {
-        Ok(validator) => Entry::Ready(Arc::new(Compiled {
-            url: url.to_string(),
-            root: Root::Parsed(root),
-            docs,
-            whole: OnceLock::from(Ok(validator)),
-            nodes: 0,
-            cut_nodes: AtomicU64::new(0),
-        })),
+        Ok(validator) => {
+            Entry::Ready(Arc::new(Compiled { url: url.to_string(), root: Root::Parsed(root), docs, whole: OnceLock::from(Ok(validator)) }))
+        }
         Err(e) => Entry::Broken(format!("the schema {url} cannot be used: {e}")),
     }
 }
